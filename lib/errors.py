@@ -1,0 +1,138 @@
+"""Every error the client raises, in one tree (the httpx way), so callers catch at the right level.
+
+    TogetherError                 anything this client raises
+    ├── APIStatusError            the server answered with an error status
+    │   ├── BadRequestError       400, 422: the server's message says which field
+    │   ├── AuthenticationError   401
+    │   ├── PermissionDeniedError 403 (also: prompt + max_tokens over the context)
+    │   ├── NotFoundError         404: unknown model or path
+    │   ├── RateLimitError        429
+    │   └── ServerError           5xx
+    ├── APIConnectionError        no answer: refused, reset, DNS
+    │   └── APITimeoutError       no byte within the read timeout
+    └── StreamInterruptedError    a stream broke after it had started delivering
+
+Messages never contain the API key: the client redacts it before raising.
+"""
+from __future__ import annotations
+
+
+class TogetherError(Exception):
+    """Base of all client errors; ``hint`` says what the user can do about it."""
+
+    hint = "Try again; if it keeps failing, check the provider settings in the sidebar."
+
+    def __init__(self, message: str, *, status: int | None = None, type: str | None = None,
+                 code: str | None = None, param: str | None = None,
+                 request_id: str | None = None, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.type = type
+        self.code = code
+        self.param = param
+        self.request_id = request_id
+        self.headers = headers or {}
+
+    @property
+    def title(self) -> str:
+        """A few plain words naming what failed."""
+        return "Request failed"
+
+    def describe(self) -> str:
+        """One paragraph for the page: what failed, the server's words, what to do."""
+        status = f" (HTTP {self.status})" if self.status else ""
+        rid = f" Request id: {self.request_id}." if self.request_id else ""
+        return f"{self.title}{status}: {self.message} — {self.hint}{rid}"
+
+
+class APIStatusError(TogetherError):
+    @property
+    def title(self) -> str:
+        return "The server refused the request"
+
+
+class BadRequestError(APIStatusError):
+    hint = "Check the parameters named in the message."
+
+    @property
+    def title(self) -> str:
+        return "Invalid request"
+
+
+class AuthenticationError(APIStatusError):
+    hint = "Set TOGETHER_API_KEY or enter a valid key in the sidebar."
+
+    @property
+    def title(self) -> str:
+        return "Invalid API key"
+
+
+class PermissionDeniedError(APIStatusError):
+    hint = ("Your key may lack access to this model, or the prompt plus max tokens exceeds the "
+            "model's context; lower max tokens or pick another model.")
+
+    @property
+    def title(self) -> str:
+        return "Permission denied"
+
+
+class NotFoundError(APIStatusError):
+    hint = "Check the model id (pick one from the list) and the base URL."
+
+    @property
+    def title(self) -> str:
+        return "Not found"
+
+
+class RateLimitError(APIStatusError):
+    hint = "Wait a moment and try again, or lower n; retries were already attempted."
+
+    @property
+    def title(self) -> str:
+        return "Rate limited"
+
+
+class ServerError(APIStatusError):
+    hint = "The provider had a problem; try again in a moment (retries were already attempted)."
+
+    @property
+    def title(self) -> str:
+        return "Server error"
+
+
+class APIConnectionError(TogetherError):
+    hint = "Check the base URL and your network, then try again."
+
+    @property
+    def title(self) -> str:
+        return "Could not reach the server"
+
+
+class APITimeoutError(APIConnectionError):
+    hint = "The server did not answer in time; try again, or raise the timeout."
+
+    @property
+    def title(self) -> str:
+        return "Timed out"
+
+
+class StreamInterruptedError(TogetherError):
+    hint = "The text received so far is kept; generate again to get a complete answer."
+
+    @property
+    def title(self) -> str:
+        return "The stream broke off"
+
+
+_BY_STATUS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError, 401: AuthenticationError, 403: PermissionDeniedError,
+    404: NotFoundError, 422: BadRequestError, 429: RateLimitError,
+}
+
+
+def error_class_for(status: int) -> type[APIStatusError]:
+    """The exception class for an HTTP error status."""
+    if status in _BY_STATUS:
+        return _BY_STATUS[status]
+    return ServerError if status >= 500 else APIStatusError
