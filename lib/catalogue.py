@@ -219,7 +219,7 @@ def validate(endpoint: Endpoint, values: Mapping[str, Any]) -> dict[str, Any]:
         if p.name not in values:
             continue
         try:
-            clean[p.name] = _check(p, values[p.name])
+            clean[p.name] = check(p, values[p.name])
         except ValueError as exc:
             errors.append(FieldError(p.name, str(exc)))
     bad = {e.field for e in errors}
@@ -250,9 +250,9 @@ def build_request(endpoint: Endpoint, values: Mapping[str, Any],
 
 # ---------------------------------------------------------------- checks
 
-def _check(p: Param, value: Any) -> Any:
-    checker = _CHECKS[p.kind]
-    return checker(p, value)
+def check(p: Param, value: Any) -> Any:
+    """One value, normalised; ValueError with the field, the value and what is allowed."""
+    return _CHECKS[p.kind](p, value)
 
 
 def _range_text(p: Param) -> str:

@@ -1,0 +1,157 @@
+"""Widgets drawn from the parameter catalogue, so pages never restate a range or a help text.
+
+Each widget writes into the page's values dict (``lib.ui.state``); an invalid value is
+reported right under its widget, in the catalogue's words, before anything is sent.
+"""
+from __future__ import annotations
+
+import codecs
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from lib import catalogue
+from lib.catalogue import Endpoint, Param
+from lib.ui import state
+
+SLIDER_MAX_STEPS = 200
+
+
+def param_widget(page: str, endpoint: Endpoint, name: str, *, label: str | None = None,
+                 disabled: bool = False) -> Any:
+    """Draw the widget for one parameter and return its checked value (None if invalid)."""
+    p = endpoint[name]
+    label = label or p.title
+    if p.kind == catalogue.TOKEN_BIAS:
+        raw = _token_bias_editor(page, endpoint, p, label, disabled)
+    elif p.kind == catalogue.STRING_LIST:
+        raw = _string_list_editor(page, endpoint, p, label, disabled)
+    elif p.kind == catalogue.SEED:
+        raw = _seed_input(page, endpoint, p, label, disabled)
+    else:
+        key = state.bind_param(page, endpoint, name)
+        common = dict(key=key, help=p.help, disabled=disabled, on_change=state.store_param,
+                      args=(page, endpoint, name, key))
+        raw = _DRAW[p.kind](p, label, common)
+    try:
+        return catalogue.check(p, raw)
+    except ValueError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return None
+
+
+def _slider_or_number(p: Param, label: str, common: dict) -> Any:
+    is_int = p.kind == catalogue.INT
+    step = p.step or (1 if is_int else 0.01)
+    lo, hi = p.minimum, p.maximum
+    if lo is not None and hi is not None and (hi - lo) / step <= SLIDER_MAX_STEPS:
+        return st.slider(label, min_value=_typed(lo, is_int), max_value=_typed(hi, is_int),
+                         step=_typed(step, is_int), **common)
+    return st.number_input(label, min_value=_typed(lo, is_int), max_value=_typed(hi, is_int),
+                           step=_typed(step, is_int), **common)
+
+
+def _typed(x: float | None, is_int: bool) -> Any:
+    if x is None:
+        return None
+    return int(x) if is_int else float(x)
+
+
+def _text(p: Param, label: str, common: dict) -> str:
+    return st.text_area(label, height=120, **common)
+
+
+def _string(p: Param, label: str, common: dict) -> str:
+    return st.text_input(label, **common)
+
+
+def _bool(p: Param, label: str, common: dict) -> bool:
+    return st.toggle(label, **common)
+
+
+def _choice(p: Param, label: str, common: dict) -> Any:
+    return st.segmented_control(label, options=list(p.choices), **common) or p.default
+
+
+_DRAW = {catalogue.INT: _slider_or_number, catalogue.FLOAT: _slider_or_number,
+         catalogue.TEXT: _text, catalogue.STRING: _string, catalogue.BOOL: _bool,
+         catalogue.CHOICE: _choice}
+
+
+# ------------------------------------------------------- list, table and seed editors
+
+def _string_list_editor(page: str, endpoint: Endpoint, p: Param, label: str,
+                        disabled: bool) -> Any:
+    """One stop sequence per line; ``\\n`` and ``\\t`` are typed as escapes."""
+    values = state.page_values(page, endpoint)
+    key = f"{state.WIDGET_PREFIX}{page}.{p.name}.{state.version(page)}"
+    if key not in st.session_state:
+        st.session_state[key] = "\n".join(_escape(s) for s in values.get(p.name) or [])
+    text = st.text_area(label, key=key, height=80, disabled=disabled,
+                        help=p.help + " One per line; write a newline as \\n, a tab as \\t.")
+    try:
+        items = [_unescape(line) for line in text.splitlines() if line.strip()]
+    except UnicodeDecodeError:
+        st.error(f"{p.name}: a backslash escape is malformed; use \\n, \\t or \\\\")
+        return values.get(p.name)
+    values[p.name] = items
+    return items
+
+
+def _escape(s: str) -> str:
+    return s.encode("unicode_escape").decode("ascii")
+
+
+def _unescape(s: str) -> str:
+    return codecs.decode(s.encode("utf-8").decode("unicode_escape").encode("latin-1"), "utf-8")
+
+
+def _token_bias_editor(page: str, endpoint: Endpoint, p: Param, label: str,
+                       disabled: bool) -> Any:
+    """An editable token id → bias table (the API wants ids, not words)."""
+    values = state.page_values(page, endpoint)
+    base = pd.DataFrame(
+        [{"token id": str(k), "bias": float(v)} for k, v in (values.get(p.name) or {}).items()],
+        columns=["token id", "bias"])
+    edited = st.data_editor(
+        base, key=f"{state.WIDGET_PREFIX}{page}.{p.name}.{state.version(page)}",
+        num_rows="dynamic", disabled=disabled, width="stretch", hide_index=True,
+        column_config={
+            "token id": st.column_config.TextColumn("token id", help="A token id (integer)"),
+            "bias": st.column_config.NumberColumn("bias", min_value=p.minimum,
+                                                  max_value=p.maximum, step=0.5,
+                                                  help=p.help)})
+    bias = {str(row["token id"]).strip(): row["bias"] for row in edited.to_dict("records")
+            if str(row.get("token id") or "").strip() and row.get("bias") is not None}
+    st.caption(f"{label}: {p.help}")
+    values[p.name] = bias
+    return bias
+
+
+def _seed_input(page: str, endpoint: Endpoint, p: Param, label: str, disabled: bool) -> Any:
+    """Random or fixed; a text field because seeds exceed JavaScript's safe integers."""
+    values = state.page_values(page, endpoint)
+    mode_key, text_key = f"{page}.{p.name}.mode", f"{page}.{p.name}.text"
+    if values.get(p.name) is not None:  # a restored or reused seed wins over the old text
+        st.session_state[mode_key] = "fixed"
+        st.session_state[text_key] = str(values[p.name])
+    cols = st.columns([1, 1.4])
+    mode_widget = state.persistent(mode_key, "random")
+    mode = cols[0].segmented_control(label, ["random", "fixed"], key=mode_widget, help=p.help,
+                                     disabled=disabled, on_change=state.sync, args=(mode_key,))
+    if mode != "fixed":
+        values[p.name] = None
+        return None
+    text_widget = state.persistent(text_key, "")
+    raw = cols[1].text_input("Seed value", key=text_widget, disabled=disabled,
+                             label_visibility="hidden", placeholder="e.g. 42",
+                             on_change=state.sync, args=(text_key,))
+    try:
+        values[p.name] = catalogue.check(p, raw)
+    except ValueError:
+        values[p.name] = None
+        return raw  # the caller shows the message; the text stays for editing
+    if values[p.name] is None:
+        st.caption("Enter a seed, or switch to random.")
+    return values[p.name]
