@@ -204,10 +204,13 @@ ENDPOINTS = {"completions": COMPLETIONS, "images": IMAGES}
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
 
-def validate(endpoint: Endpoint, values: Mapping[str, Any]) -> dict[str, Any]:
+def validate(endpoint: Endpoint, values: Mapping[str, Any], *,
+             require: bool = True) -> dict[str, Any]:
     """Check and normalise every known value; raise ValidationError naming each bad field.
 
-    Unknown keys are rejected too, so a typo never silently disappears.
+    Unknown keys are rejected too, so a typo never silently disappears. ``require=False``
+    skips the "required and not empty" rule: presets and share links carry settings that
+    are checked the same way but may legitimately lack a model or a prompt.
     """
     errors: list[FieldError] = []
     clean: dict[str, Any] = {}
@@ -224,7 +227,7 @@ def validate(endpoint: Endpoint, values: Mapping[str, Any]) -> dict[str, Any]:
             errors.append(FieldError(p.name, str(exc)))
     bad = {e.field for e in errors}
     for p in endpoint.params:
-        if p.required and p.name not in bad and not str(clean.get(p.name) or "").strip():
+        if require and p.required and p.name not in bad and not str(clean.get(p.name) or "").strip():
             errors.append(FieldError(p.name, f"{p.name} is required and must not be empty"))
     if errors:
         raise ValidationError(errors)
