@@ -10,6 +10,8 @@ from typing import Any
 
 from PIL import Image
 
+from lib.errors import TogetherError
+
 
 @dataclass
 class RateLimits:
@@ -114,6 +116,8 @@ class ImageResult:
     rate_limits: RateLimits = field(default_factory=RateLimits)
     request_id: str | None = None
     raw: dict = field(default_factory=dict)
+    # (index, error) for items that could not be fetched or decoded; the others are kept.
+    errors: list[tuple[int, TogetherError]] = field(default_factory=list)
 
 
 @dataclass
