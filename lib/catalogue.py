@@ -283,7 +283,8 @@ def _check_int(p: Param, value: Any) -> int:
         raise ValueError(f"{what}, got {value!r}")
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
+    # At most 30 digits: longer is out of every range, and int() refuses > 4300 digits.
+    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d{1,30}\s*", value):
         value = int(value)
     if not isinstance(value, int) or not _in_range(p, value):
         raise ValueError(f"{what}, got {_show(value)}")
@@ -301,7 +302,8 @@ def _check_float(p: Param, value: Any) -> float:
             value = float(value)
         except ValueError:
             raise ValueError(f"{what}, got {_show(value)}") from None
-    if not isinstance(value, (int, float)) or not math.isfinite(value) or not _in_range(p, value):
+    if (not isinstance(value, (int, float)) or not _in_range(p, value)
+            or isinstance(value, float) and not math.isfinite(value)):  # huge ints: no float()
         raise ValueError(f"{what}, got {_show(value)}")
     return float(value)
 
@@ -356,7 +358,7 @@ def _check_token_bias(p: Param, value: Any) -> dict[str, float]:
     out: dict[str, float] = {}
     for key, bias in value.items():
         token = str(key).strip()
-        if not re.fullmatch(r"\d+", token):
+        if not re.fullmatch(r"\d{1,20}", token):
             raise ValueError(f"{p.name} keys must be token ids (whole numbers of 0 or more), "
                              f"got {_show(key)}")
         try:
@@ -375,7 +377,10 @@ def _check_seed(p: Param, value: Any) -> int | None:
 
 
 def _show(value: Any) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an int of more than 4,300 digits refuses to print
+        return "a number too long to show"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
