@@ -98,7 +98,7 @@ A1111_CHUNK = "parameters"              # AUTOMATIC1111's "PNG info" text, read 
 MAX_PNG_BYTES = 64 * 1024 * 1024
 MAX_CHUNKS = 20_000          # a 64 MB PNG cut into libpng's 8 kB IDATs has ~8,200
 MAX_TEXT_CHUNKS = 256
-MAX_SETTINGS_JSON = 256 * 1024   # two 20,000-character prompts fit many times over
+MAX_SETTINGS_TEXT = 256 * 1024   # two 20,000-character prompts fit many times over
 MAX_SETTINGS_FIELDS = 256
 _TEXT_CHUNK_TYPES = (b"tEXt", b"zTXt", b"iTXt")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -228,7 +228,7 @@ def _png_text(data: bytes) -> dict[str, str]:
         # Some tools append text after the pixels; only loading reads it (bounded).
         try:
             found.update({k: str(v) for k, v in decode_image(data).text.items()})
-        except (ImageDecodeError, ValueError) as exc:
+        except ImageDecodeError as exc:
             raise ImageSettingsError(f"This PNG cannot be read: {exc}") from None
     return found
 
@@ -243,18 +243,21 @@ def read_png_settings(data: bytes) -> RestoredSettings:
     problem = "This PNG carries no generation settings."
     if SETTINGS_CHUNK in text:
         try:
-            return _restore(_settings_json(text[SETTINGS_CHUNK]), SETTINGS_CHUNK)
+            return _restore(_settings_json(_bounded(text[SETTINGS_CHUNK])), SETTINGS_CHUNK)
         except ImageSettingsError as exc:
             problem = str(exc)
     if A1111_CHUNK in text:
-        return _restore(parse_a1111_parameters(text[A1111_CHUNK][:MAX_SETTINGS_JSON]),
-                        A1111_CHUNK)
+        return _restore(parse_a1111_parameters(_bounded(text[A1111_CHUNK])), A1111_CHUNK)
     raise ImageSettingsError(problem)
 
 
-def _settings_json(text: str) -> dict[str, Any]:
-    if len(text) > MAX_SETTINGS_JSON:
+def _bounded(text: str) -> str:
+    if len(text) > MAX_SETTINGS_TEXT:
         raise ImageSettingsError("The settings in this PNG are too large; refused.")
+    return text
+
+
+def _settings_json(text: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except (ValueError, RecursionError):

@@ -242,6 +242,13 @@ def test_invalid_fields_are_dropped_and_reported_without_the_key():
     assert all(SECRET not in reason for reason in restored.dropped.values())
 
 
+def test_oversized_a1111_text_is_refused():
+    info = PngImagePlugin.PngInfo()
+    info.add_text("parameters", "a cat " * 100_000 + "\nSteps: 9, Model: m")
+    with pytest.raises(ImageSettingsError, match="too large"):
+        read_png_settings(png_bytes(photo(), info))
+
+
 def test_broken_json_falls_back_to_the_a1111_text():
     restored = read_png_settings(with_json_chunk("{not json", "a cat\nSteps: 9, Model: m"))
     assert restored.source == "parameters" and restored.values["steps"] == 9
