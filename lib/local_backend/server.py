@@ -1,0 +1,401 @@
+"""The loopback HTTP server: routing, auth, headers, faults, pacing; and ``LocalBackend``.
+
+Routes (a doubled ``/v1/v1/`` and paths without ``/v1`` are accepted, as SDK base URLs vary):
+  GET  /v1/models               POST /v1/completions (JSON or SSE)
+  POST /v1/images/generations   GET  /images/<id>.<ext> (URL-mode images)
+  GET|POST /_local/config   POST|DELETE /_local/faults   GET /_local/requests
+"""
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from . import completions, images_api
+from .faults import FaultQueue
+from .framing import BodyWriter, send_whole
+from .models import CARDS, text_models
+from .procedural import bomb_png
+from .settings import Settings
+from .wire import ApiError, dumps
+
+REQUEST_LIMIT = 100      # advertised requests per second
+TOKEN_LIMIT = 100_000    # advertised tokens per second
+MAX_BODY = 64 * 1024 * 1024
+BATCH_BYTES = 64 * 1024  # unpaced streams write once this much is queued
+MAX_SEEN = 10_000        # requests_seen keeps the most recent ones
+KEEP_ALIVE = b": keep-alive\n\n"
+
+
+class _Window:
+    """Requests and tokens in the current one-second window, for the rate-limit headers."""
+
+    def __init__(self):
+        self.second = 0
+        self.requests = 0
+        self.tokens = 0
+        self.lock = threading.Lock()
+
+    def hit(self, tokens: int = 0) -> tuple[int, int]:
+        with self.lock:
+            now = int(time.time())
+            if now != self.second:
+                self.second, self.requests, self.tokens = now, 0, 0
+            self.requests += 1
+            self.tokens += tokens
+            return (max(0, REQUEST_LIMIT - self.requests), max(0, TOKEN_LIMIT - self.tokens))
+
+
+def normalise(path: str) -> str:
+    """``/v1/v1/x`` and ``/x`` become ``/v1/x``; control and image-file paths stay as they are."""
+    path = path.split("?", 1)[0].rstrip("/") or "/"
+    while path.startswith("/v1/v1/") or path == "/v1/v1":
+        path = path[3:]
+    if path.startswith("/_local/"):
+        return path
+    if path.startswith("/images/") and path != "/images/generations":
+        return path
+    if path != "/v1" and not path.startswith("/v1/"):
+        path = "/v1" + path
+    return path
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "LocalTogetherBackend/1.0"
+    backend: "LocalBackend"  # set on the subclass made per backend
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: tests and the app must not fill stderr (and nothing here may log keys)."""
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _dispatch(self, method: str) -> None:
+        self.request_id = secrets.token_hex(8)
+        path = normalise(self.path)
+        try:
+            body = self._read_body()
+            if path.startswith("/_local/"):
+                self._control(method, path, body)
+                return
+            self.backend._record(path, method, body, self._has_auth())
+            if not path.startswith("/images/"):
+                self._check_auth()
+            self._api(method, path, body)
+        except ApiError as exc:
+            self._send_json(exc.status, exc.body(), exc.headers)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def _read_body(self) -> Any:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            raise ApiError(413, "Request body too large")
+        raw = self.rfile.read(length) if length else b""
+        if not raw:
+            return None
+        try:
+            return json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ApiError(400, f"The request body is not valid JSON: {exc}") from None
+
+    def _bearer(self) -> str | None:
+        value = self.headers.get("Authorization") or ""
+        scheme, _, token = value.partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        return token.strip() or None
+
+    def _has_auth(self) -> bool:
+        return self._bearer() is not None
+
+    def _check_auth(self) -> None:
+        required = self.backend.settings.require_key
+        if required is None:
+            return
+        given = self._bearer() or ""
+        if not hmac.compare_digest(given.encode(), required.encode()):
+            raise ApiError(401, "Invalid API key provided. You can find your API key at "
+                                "https://api.together.xyz/settings/api-keys.",
+                           code="invalid_api_key")
+
+    def _headers(self, tokens: int = 0) -> dict[str, str]:
+        remaining, token_remaining = self.backend._window.hit(tokens)
+        return {"x-request-id": self.request_id, "cf-ray": f"{self.request_id}-LCL",
+                "x-ratelimit-limit": str(REQUEST_LIMIT),
+                "x-ratelimit-remaining": str(remaining), "x-ratelimit-reset": "1",
+                "x-tokenlimit-limit": str(TOKEN_LIMIT),
+                "x-tokenlimit-remaining": str(token_remaining)}
+
+    def _send_json(self, status: int, obj: Any, extra: dict[str, str] | None = None,
+                   tokens: int = 0) -> None:
+        headers = self._headers(tokens)
+        headers["Content-Type"] = "application/json"
+        headers.update(extra or {})
+        self._send(status, dumps(obj), headers)
+
+    def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        settings = self.backend.settings
+        send_whole(self, status, body, headers, settings.framing, settings.gzip)
+
+    # ------------------------------------------------------------------ routes
+
+    def _api(self, method: str, path: str, body: Any) -> None:
+        if path.startswith("/images/") and method == "GET":
+            self._image_file(path[len("/images/"):])
+        elif path == "/v1/models" and method == "GET":
+            self._apply_fault(self.backend.faults.take("models"))
+            self._send_json(200, [card.listing() for card in CARDS])
+        elif path == "/v1/completions" and method == "POST":
+            streaming = isinstance(body, dict) and body.get("stream") is True
+            fault = self._apply_fault(self.backend.faults.take("completions", streaming))
+            job = completions.parse(body)
+            if job.stream:
+                self._stream(job, fault)
+            else:
+                result = completions.response_body(job)
+                self._send_json(200, result, tokens=result["usage"]["total_tokens"])
+        elif path == "/v1/images/generations" and method == "POST":
+            self._apply_fault(self.backend.faults.take("images"))
+            self._send_json(200, images_api.generate(body, self.backend.images,
+                                                     self.backend.root_url))
+        else:
+            raise ApiError(404, f"Unknown endpoint {method} {path}", code="not_found")
+
+    def _apply_fault(self, fault: dict | None) -> dict | None:
+        """Status faults answer now; a slow first byte waits; others are returned for later."""
+        if fault is None:
+            return None
+        if fault["kind"] == "status":
+            status = fault["status"]
+            headers = {}
+            if fault.get("retry_after") is not None:
+                headers["Retry-After"] = str(fault["retry_after"])
+            raise ApiError(status, fault.get("message") or f"Injected fault: HTTP {status}",
+                           type=_ERROR_TYPES.get(status, "server_error"),
+                           code=_ERROR_CODES.get(status), headers=headers)
+        if fault["kind"] == "slow_first_byte":
+            time.sleep(fault["seconds"])
+            return None
+        return fault
+
+    def _image_file(self, name: str) -> None:
+        fault = self._apply_fault(self.backend.faults.take("image_file"))
+        if fault and fault["kind"] == "not_image":
+            headers = self._headers()
+            headers["Content-Type"] = "text/html; charset=utf-8"
+            self._send(200, b"<!doctype html><title>Not an image</title><p>Sign in first.",
+                       headers)
+            return
+        if fault and fault["kind"] == "bomb":
+            data, content_type = bomb_png(), "image/png"
+        else:
+            item = self.backend.images.get(name)
+            if item is None:
+                raise ApiError(404, f"No image {name!r} (images are kept for a limited time)",
+                               code="not_found")
+            data, content_type = item
+        headers = self._headers()
+        headers["Content-Type"] = content_type
+        self._send(200, data, headers)
+
+    def _stream(self, job: completions.CompletionJob, fault: dict | None) -> None:
+        settings = self.backend.settings
+        steps = completions.stream_steps(job)
+        if settings.pregenerate:
+            steps = iter(list(steps))
+        headers = self._headers(len(job.prompt_ids))
+        headers.update({"Content-Type": "text/event-stream; charset=utf-8",
+                        "Cache-Control": "no-cache"})
+        writer = BodyWriter(self, settings.framing, settings.gzip)
+        writer.start(200, headers)
+        paced = settings.tokens_per_second > 0
+        interval = 1.0 / settings.tokens_per_second if paced else 0.0
+        limit = _fault_limit(fault)
+        sent = 0
+        batch = [KEEP_ALIVE]
+        queued = len(KEEP_ALIVE)
+        began = time.monotonic()
+        for number, events in enumerate(steps):
+            if paced and number:
+                delay = began + number * interval - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+            for event in events:
+                done = event == completions.DONE
+                if limit is not None and (done or sent >= limit):
+                    if self._inject(fault, writer, batch):
+                        return
+                    limit = None
+                batch.append(event)
+                queued += len(event)
+                sent += not done
+            if paced or queued >= BATCH_BYTES:
+                writer.write_events(batch)
+                batch, queued = [], 0
+        writer.write_events(batch)
+        writer.finish()
+
+    def _inject(self, fault: dict, writer: BodyWriter, batch: list[bytes]) -> bool:
+        """Apply a stream fault at its point; True when the stream is over."""
+        kind = fault["kind"]
+        if kind == "malformed_chunk":
+            batch.append(b"data: {not json\n\n")
+            return False
+        if kind == "error_chunk":
+            error = {"error": {"message": fault.get("message") or "Injected stream error",
+                               "type": "server_error", "param": None, "code": None}}
+            batch.append(b"data: " + dumps(error) + b"\n\n")
+            writer.write_events(batch)
+            writer.finish()
+            self.close_connection = True
+            return True
+        writer.write_events(batch)  # drop_after: what was promised, then the cut
+        writer.abort()
+        return True
+
+    # ------------------------------------------------------------------ control
+
+    def _control(self, method: str, path: str, body: Any) -> None:
+        backend = self.backend
+        try:
+            if path == "/_local/config" and method == "GET":
+                self._send_json(200, backend.settings.public())
+            elif path == "/_local/config" and method == "POST":
+                backend.configure(**(body or {}))
+                self._send_json(200, backend.settings.public())
+            elif path == "/_local/faults" and method == "POST":
+                faults = (body or {}).get("faults") if isinstance(body, dict) else None
+                if not isinstance(faults, list):
+                    raise ValueError('send {"faults": [fault, ...]}')
+                backend.faults.add(faults)
+                self._send_json(200, {"pending": backend.faults.pending()})
+            elif path == "/_local/faults" and method == "DELETE":
+                backend.clear_faults()
+                self._send_json(200, {"pending": []})
+            elif path == "/_local/faults" and method == "GET":
+                self._send_json(200, {"pending": backend.faults.pending()})
+            elif path == "/_local/requests" and method == "GET":
+                self._send_json(200, backend.requests_seen)
+            else:
+                raise ApiError(404, f"Unknown control endpoint {method} {path}",
+                               code="not_found")
+        except (ValueError, TypeError) as exc:
+            raise ApiError(400, str(exc), code="invalid_value") from None
+
+
+def _fault_limit(fault: dict | None) -> int | None:
+    """After how many content chunks a stream fault strikes."""
+    if fault is None:
+        return None
+    return fault["tokens"] if fault["kind"] == "drop_after" else fault["after"]
+
+
+_ERROR_TYPES = {401: "invalid_request_error", 400: "invalid_request_error",
+                403: "invalid_request_error", 404: "invalid_request_error",
+                422: "invalid_request_error", 429: "credit_limit"}
+_ERROR_CODES = {401: "invalid_api_key", 404: "model_not_found", 429: "rate_limit_exceeded",
+                503: "service_unavailable"}
+
+
+class LocalBackend:
+    """A Together-compatible server on loopback, for the app's offline mode and for tests."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, tokens_per_second: float = 60.0):
+        self.host = host
+        self.port = port
+        self.settings = Settings(tokens_per_second=tokens_per_second)
+        self.faults = FaultQueue()
+        self.images = images_api.ImageStore()
+        self._seen: list[dict] = []
+        self._seen_lock = threading.Lock()
+        self._window = _Window()
+        self._server: ThreadingHTTPServer | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> "LocalBackend":
+        """Serve in a daemon thread (idempotent); model training starts in the background."""
+        with self._lock:
+            if self._server is not None:
+                return self
+            handler = type("BoundHandler", (Handler,), {"backend": self})
+            server = ThreadingHTTPServer((self.host, self.port), handler)
+            server.daemon_threads = True
+            self.port = server.server_address[1]
+            self._server = server
+            threading.Thread(target=server.serve_forever, name="local-backend",
+                             daemon=True).start()
+            threading.Thread(target=text_models, name="local-backend-train", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        with self._lock:
+            server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    @property
+    def root_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.root_url}/v1"
+
+    def configure(self, **changes: Any) -> Settings:
+        """Same keywords as ``POST /_local/config``; unknown keys or bad values raise ValueError."""
+        self.settings.update(changes)
+        return self.settings
+
+    def add_fault(self, fault: dict) -> None:
+        self.faults.add([fault])
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+
+    @property
+    def requests_seen(self) -> list[dict]:
+        """``{path, method, body, has_auth}`` per API request; never the Authorization value."""
+        with self._seen_lock:
+            return [dict(r) for r in self._seen]
+
+    def clear_requests(self) -> None:
+        with self._seen_lock:
+            self._seen.clear()
+
+    def _record(self, path: str, method: str, body: Any, has_auth: bool) -> None:
+        with self._seen_lock:
+            self._seen.append({"path": path, "method": method, "body": body,
+                               "has_auth": has_auth})
+            del self._seen[:-MAX_SEEN]
+
+
+_shared: LocalBackend | None = None
+_shared_lock = threading.Lock()
+
+
+def get_shared_backend() -> LocalBackend:
+    """The process-wide backend the app uses, started on first call."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = LocalBackend().start()
+        return _shared
