@@ -141,3 +141,15 @@ def all_snippets(base_url: str, body: Mapping[str, Any]) -> dict[str, str]:
     """Language name → snippet, in the order the page shows the tabs."""
     return {"cURL": curl(base_url, body), "Python": python_requests(base_url, body),
             "together SDK": together_sdk(base_url, body), "Node": node_fetch(base_url, body)}
+
+
+def sent_summary(body: Mapping[str, Any], hidden: tuple[str, ...] = ("model", "prompt")) -> str:
+    """One line naming what the request sets, so "left at default" is visible at a glance."""
+    shown = [f"{name}={_short(value)}" for name, value in body.items() if name not in hidden]
+    return (f"Sent: {', '.join(shown) if shown else 'nothing but the model and prompt'}; "
+            "everything else at the API's default")
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:37] + "…"

@@ -96,3 +96,11 @@ def test_sdk_and_node_snippets_run_against_the_local_backend(fresh_backend, tmp_
                 ["node"])
     assert node.returncode == 0, node.stderr
     assert "--- choice 0" in node.stdout
+
+
+def test_sent_summary_names_only_what_is_sent():
+    line = snippets.sent_summary({"model": "m", "prompt": "p" * 500, "temperature": 0.3,
+                                  "n": 2, "stop": ["\n"]})
+    assert line == ('Sent: temperature=0.3, n=2, stop=["\\n"]; everything else at the '
+                    "API's default")
+    assert "nothing but the model and prompt" in snippets.sent_summary({"model": "m"})

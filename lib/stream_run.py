@@ -1,0 +1,312 @@
+"""One completion request running in a background thread, collected as it arrives.
+
+Why a thread: Streamlit reruns the page script on every click, which interrupts whatever
+the script was doing. If the script itself read the stream, any click would cut it off
+and lose text. Here the worker owns the connection; the script only *renders* a
+snapshot, so a rerun loses nothing and only ``stop()`` ends the stream.
+
+The page keeps the ``StreamRun`` in its session state; ``wait_for_change`` lets the
+renderer sleep until something arrives, and per-choice versions let it skip choices
+that did not change.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from lib.errors import TogetherError
+from lib.results import Completion, RateLimits, TokenLogprob, Usage
+
+RUNNING, DONE, STOPPED, FAILED = "running", "done", "stopped", "failed"
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Choice:
+    """Mutable, worker-side state of one choice; read only under the run's lock."""
+
+    index: int
+    parts: list[str] = field(default_factory=list)
+    tokens: list[TokenLogprob] = field(default_factory=list)
+    token_count: int = 0
+    finish_reason: str | None = None
+    seed: int | None = None
+    first_at: float | None = None
+    last_at: float | None = None
+    version: int = 0
+
+
+@dataclass(frozen=True)
+class ChoiceView:
+    """A choice as it stood when the snapshot was taken."""
+
+    index: int
+    text: str
+    tokens: tuple[TokenLogprob, ...]
+    token_count: int
+    finish_reason: str | None   # the API's, or "stopped" / "error" when the run ended early
+    seed: int | None
+    ttft: float | None          # seconds from the request to this choice's first token
+    tokens_per_s: float | None
+    version: int
+    done: bool
+
+
+@dataclass(frozen=True)
+class RunView:
+    """Everything the page shows about a run, copied out under the lock."""
+
+    status: str
+    streaming: bool
+    choices: tuple[ChoiceView, ...]
+    error: TogetherError | None
+    notice: str | None           # e.g. "Rate limited, retrying in 1.0 s…"
+    started_wall: float          # time.time() at start, for history
+    elapsed: float               # seconds so far, or until the end
+    ttft: float | None
+    usage: Usage | None
+    request_id: str | None
+    rate_limits: RateLimits | None
+    prompt_text: str | None
+    prompt_tokens: tuple[TokenLogprob, ...]
+    version: int
+
+    @property
+    def running(self) -> bool:
+        return self.status == RUNNING
+
+    @property
+    def token_count(self) -> int:
+        return sum(c.token_count for c in self.choices)
+
+    @property
+    def tokens_per_s(self) -> float | None:
+        """Completion tokens over the whole generation time (first token to end)."""
+        count = self.usage.completion_tokens if self.usage else self.token_count
+        gen_time = self.elapsed - (self.ttft or 0.0)
+        if not count or gen_time <= 0:
+            return None
+        return count / gen_time
+
+
+class StreamRun:
+    """Runs ``client.stream(params)`` (or ``complete`` with stream off) on a worker thread.
+
+    ``make_client(**kwargs)`` builds the client (``Connection.client`` fits); the run passes
+    its retry hook so waiting between retries is visible on the page.
+    """
+
+    def __init__(self, make_client: Callable[..., Any], params: Mapping[str, Any], *,
+                 on_finish: Callable[["StreamRun"], None] | None = None,
+                 clock: Callable[[], float] = time.monotonic):
+        self.params = dict(params)
+        self.streaming = bool(self.params.get("stream", False))
+        self._make_client = make_client
+        self._on_finish = on_finish
+        self._clock = clock
+        self._cond = threading.Condition()
+        self._choices = [_Choice(i) for i in range(int(self.params.get("n", 1)))]
+        self._status = RUNNING
+        self._error: TogetherError | None = None
+        self._notice: str | None = None
+        self._usage: Usage | None = None
+        self._request_id: str | None = None
+        self._rate_limits: RateLimits | None = None
+        self._prompt_text: str | None = None
+        self._prompt_tokens: list[TokenLogprob] = []
+        self._started = self._clock()
+        self._started_wall = time.time()
+        self._first_at: float | None = None
+        self._ended: float | None = None
+        self._events: list[tuple[float, int, str]] = []
+        self._version = 0
+        self._stop_requested = False
+        self._stream: Any = None
+        self._thread = threading.Thread(target=self._work, name="stream-run", daemon=True)
+
+    # ------------------------------------------------------------ control
+
+    def start(self) -> "StreamRun":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Close the connection now; every choice keeps its text and is marked stopped."""
+        with self._cond:
+            if self._status != RUNNING:
+                return
+            self._stop_requested = True
+            self._finish(STOPPED)
+            stream = self._stream
+        if stream is not None:
+            stream.close()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the worker to exit (the recorded run is complete then)."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def wait_for_change(self, seen_version: int, timeout: float) -> int:
+        """Block until the run's version differs from ``seen_version`` or ``timeout`` passes."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._version != seen_version, timeout)
+            return self._version
+
+    @property
+    def running(self) -> bool:
+        with self._cond:
+            return self._status == RUNNING
+
+    @property
+    def version(self) -> int:
+        with self._cond:
+            return self._version
+
+    def events(self) -> list[tuple[float, int, str]]:
+        """The stream as (seconds since start, choice index, text), for history and replay."""
+        with self._cond:
+            return list(self._events)
+
+    def snapshot(self, with_tokens: bool = True) -> RunView:
+        """A consistent copy; ``with_tokens=False`` skips the token lists (cheaper mid-stream)."""
+        with self._cond:
+            end = self._ended if self._ended is not None else self._clock()
+            return RunView(
+                status=self._status, streaming=self.streaming,
+                choices=tuple(self._view(c, with_tokens) for c in self._choices),
+                error=self._error, notice=self._notice, started_wall=self._started_wall,
+                elapsed=end - self._started,
+                ttft=None if self._first_at is None else self._first_at - self._started,
+                usage=self._usage, request_id=self._request_id,
+                rate_limits=self._rate_limits, prompt_text=self._prompt_text,
+                prompt_tokens=tuple(self._prompt_tokens) if with_tokens else (),
+                version=self._version)
+
+    def _view(self, c: _Choice, with_tokens: bool) -> ChoiceView:
+        finish = c.finish_reason
+        if finish is None and self._status == STOPPED:
+            finish = "stopped"
+        elif finish is None and self._status == FAILED:
+            finish = "error"
+        rate = None
+        if c.first_at is not None and c.last_at is not None and c.last_at > c.first_at:
+            rate = (c.token_count - 1) / (c.last_at - c.first_at)
+        return ChoiceView(
+            index=c.index, text="".join(c.parts),
+            tokens=tuple(c.tokens) if with_tokens else (), token_count=c.token_count,
+            finish_reason=finish, seed=c.seed,
+            ttft=None if c.first_at is None else c.first_at - self._started,
+            tokens_per_s=rate, version=c.version,
+            done=finish is not None or self._status != RUNNING)
+
+    # ------------------------------------------------------------ worker
+
+    def _work(self) -> None:
+        try:
+            client = self._make_client(hooks={"retry": [self._on_retry]})
+            if self.streaming:
+                self._read_stream(client)
+            else:
+                self._read_completion(client.complete(self.params))
+            with self._cond:
+                self._finish(DONE)
+        except Exception as exc:  # every failure ends the run visibly, never silently
+            with self._cond:
+                if not self._stop_requested:
+                    self._error = exc if isinstance(exc, TogetherError) else TogetherError(
+                        f"Unexpected {type(exc).__name__}: {exc}")
+                    self._finish(FAILED)
+        finally:
+            if self._on_finish is not None:
+                try:
+                    self._on_finish(self)
+                except Exception:  # recording must not turn a finished run into a crash
+                    log.exception("on_finish callback failed")
+
+    def _read_stream(self, client: Any) -> None:
+        stream = client.stream(self.params)
+        with self._cond:
+            self._stream = stream
+            stop_now = self._stop_requested
+            self._request_id = getattr(stream, "request_id", None)
+            self._rate_limits = getattr(stream, "rate_limits", None)
+        if stop_now:  # Stop was pressed while the request was being opened
+            stream.close()
+            return
+        for event in stream:
+            with self._cond:
+                if self._stop_requested:
+                    return
+                self._add_event(event)
+        with self._cond:
+            self._request_id = getattr(stream, "request_id", None) or self._request_id
+            self._rate_limits = getattr(stream, "rate_limits", None) or self._rate_limits
+
+    def _add_event(self, event: Any) -> None:
+        now = self._clock()
+        while event.index >= len(self._choices):  # a server sending more than n choices
+            self._choices.append(_Choice(len(self._choices)))
+        c = self._choices[event.index]
+        # A choice's last chunk may carry no text (an end-of-sequence marker): not a token.
+        if event.text or (event.token_id is not None and event.finish_reason is None):
+            self._events.append((now - self._started, event.index, event.text))
+            c.parts.append(event.text)
+            c.tokens.append(TokenLogprob(event.text, event.logprob, event.token_id))
+            c.token_count += 1
+            if c.first_at is None:
+                c.first_at = now
+                self._notice = None
+            if self._first_at is None:
+                self._first_at = now
+            c.last_at = now
+        if event.finish_reason is not None:
+            c.finish_reason = event.finish_reason
+        if event.seed is not None:
+            c.seed = event.seed
+        if event.usage is not None:
+            self._usage = event.usage
+        c.version += 1
+        self._bump()
+
+    def _read_completion(self, completion: Completion) -> None:
+        now = self._clock()
+        with self._cond:
+            if self._stop_requested:
+                return
+            self._first_at = now
+            self._choices = [_Choice(ch.index) for ch in completion.choices]
+            for ch, c in zip(completion.choices, self._choices):
+                c.parts = [ch.text]
+                c.tokens = list(ch.tokens or [])
+                c.token_count = len(c.tokens)
+                c.finish_reason, c.seed = ch.finish_reason, ch.seed
+                c.first_at = c.last_at = now
+                c.version += 1
+            self._usage = completion.usage
+            self._request_id = completion.request_id
+            self._rate_limits = completion.rate_limits
+            self._prompt_text = completion.prompt_text
+            self._prompt_tokens = list(completion.prompt_tokens or [])
+            self._bump()
+
+    def _on_retry(self, attempt: int, delay: float, error: Exception) -> None:
+        title = error.title if isinstance(error, TogetherError) else type(error).__name__
+        with self._cond:
+            self._notice = f"{title}, retrying in {delay:.1f} s (attempt {attempt})…"
+            self._bump()
+
+    def _finish(self, status: str) -> None:
+        """Called with the lock held; the first terminal status wins."""
+        if self._status != RUNNING:
+            return
+        self._status = status
+        self._ended = self._clock()
+        self._notice = None
+        self._bump()
+
+    def _bump(self) -> None:
+        self._version += 1
+        self._cond.notify_all()
