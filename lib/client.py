@@ -1,0 +1,705 @@
+"""The HTTP client for Together's /v1 API and any OpenAI-compatible server.
+
+One code path serves Together, the built-in local backend and custom servers, so the
+parsing here is lenient: fields only Together sends are optional, and the shapes other
+servers use (a ``{"data": [...]}`` model list, flat error bodies, echo via ``text_offset``)
+are folded into the same result types.
+
+Streams are read with ``raw.read1`` and a pure SSE parser rather than ``iter_lines``:
+``iter_lines`` waits for 512 bytes on close-delimited bodies, which delays each token by
+tens to hundreds of milliseconds (measured in the streamlit notes, §3b).
+
+The API key lives only in the Authorization header of API requests. It is never sent to
+image URLs, never given to hooks, and redacted from every message the server echoes back.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import email.utils
+import ipaddress
+import json
+import os
+import random
+import re
+import socket
+import threading
+import time
+from typing import Any, Callable, Iterator, Mapping
+from urllib.parse import urljoin, urlparse
+
+import requests
+import urllib3.exceptions
+
+from lib.errors import (APIConnectionError, APIStatusError, APITimeoutError,
+                        StreamInterruptedError, TogetherError, error_class_for)
+from lib.images import ImageDecodeError, decode_image
+from lib.results import (Choice, Completion, GeneratedImage, ImageResult, ModelInfo,
+                         RateLimits, StreamEvent, TokenLogprob, Usage)
+from lib.sse import SSEEvent, SSEParser
+
+DEFAULT_BASE_URL = "https://api.together.xyz/v1"
+USER_AGENT = "together-playground/0.1"
+HOOK_NAMES = ("request", "response", "retry")
+IMAGE_MAX_BYTES = 32 * 1024 * 1024
+IMAGE_MAX_REDIRECTS = 5
+_READ_SIZE = 65536
+_RETRY_AFTER_MAX = 60.0
+_REDACTED = "***"
+_REDACT_MIN_LENGTH = 8
+
+
+class Client:
+    """A session with one server: retries, error mapping and key hygiene in one place.
+
+    ``hooks`` lets callers watch without flags: ``{"request": [fn(method, url, body)],
+    "response": [fn(status, headers, elapsed_s)], "retry": [fn(attempt, delay_s, error)]}``.
+    """
+
+    def __init__(self, api_key: str | None = None, base_url: str | None = None,
+                 timeout: float | tuple[float, float] = (10.0, 60.0), max_retries: int = 2,
+                 hooks: Mapping[str, list[Callable[..., Any]]] | None = None):
+        key = os.environ.get("TOGETHER_API_KEY", "") if api_key is None else api_key
+        self._api_key = key.strip()
+        if not all(" " < ch < "\x7f" for ch in self._api_key):
+            # requests would echo the whole header value, key included, in its error.
+            raise ValueError("The API key contains spaces or characters that cannot be sent")
+        self.base_url = (base_url or os.environ.get("TOGETHER_BASE_URL")
+                         or DEFAULT_BASE_URL).rstrip("/")
+        self.timeout = timeout
+        self.max_retries = max_retries
+        unknown = set(hooks or ()) - set(HOOK_NAMES)
+        if unknown:
+            raise ValueError(f"unknown hook names {sorted(unknown)}; allowed: {HOOK_NAMES}")
+        self._hooks = {name: list((hooks or {}).get(name, ())) for name in HOOK_NAMES}
+        self._session = requests.Session()
+        self._session.headers["User-Agent"] = USER_AGENT
+
+    def __repr__(self) -> str:
+        key = _REDACTED if self._api_key else None
+        return f"Client(base_url={self.base_url!r}, api_key={key!r})"
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._session.close()
+
+    # ------------------------------------------------------------------ endpoints
+
+    def complete(self, params: Mapping[str, Any]) -> Completion:
+        """One whole completion; ``params`` is the body from ``catalogue.build_request``."""
+        response = self._request("POST", "/completions", {**params, "stream": False})
+        data = self._read_json(response)
+        return _parsed(parse_completion, data, response.headers)
+
+    def stream(self, params: Mapping[str, Any]) -> "CompletionStream":
+        """Send the request now (retrying as needed) and return the open event stream."""
+        response = self._request("POST", "/completions", {**params, "stream": True},
+                                 accept="text/event-stream")
+        content_type = response.headers.get("content-type", "")
+        if "text/event-stream" not in content_type:
+            response.close()
+            raise TogetherError(f"Expected an event stream, but the server answered with "
+                                f"{content_type or 'no content type'}",
+                                request_id=_request_id(response.headers))
+        return CompletionStream(response, self._redact)
+
+    def generate_images(self, params: Mapping[str, Any]) -> ImageResult:
+        """Generate, decode and (for URL items) fetch images; a bad item never loses the rest."""
+        response = self._request("POST", "/images/generations", dict(params))
+        data = self._read_json(response)
+        items = data.get("data") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise TogetherError("The image response has no data list")
+        seed = params.get("seed")
+        images: list[GeneratedImage] = []
+        errors: list[tuple[int, TogetherError]] = []
+        for position, item in enumerate(items):
+            index = item.get("index", position) if isinstance(item, dict) else position
+            try:
+                images.append(self._image_item(item, index, seed))
+            except TogetherError as exc:
+                errors.append((index, exc))
+        images.sort(key=lambda image: image.index)
+        return ImageResult(id=str(data.get("id") or ""), model=str(data.get("model") or ""),
+                           images=images, rate_limits=RateLimits.from_headers(response.headers),
+                           request_id=_request_id(response.headers),
+                           raw={k: v for k, v in data.items() if k != "data"}, errors=errors)
+
+    def list_models(self, type: str | tuple[str, ...] | None = None) -> list[ModelInfo]:
+        """The server's models, optionally only those of the given type(s).
+
+        OpenAI-compatible servers do not say a model's type; such models pass every
+        filter, since hiding them all would leave the picker empty.
+        """
+        response = self._request("GET", "/models")
+        data = self._read_json(response)
+        items = data.get("data") if isinstance(data, dict) else data
+        if not isinstance(items, list):
+            raise TogetherError("The model list is neither a JSON array nor {\"data\": [...]}")
+        models = [_parsed(parse_model, item) for item in items
+                  if isinstance(item, dict) and item.get("id")]
+        if type is None:
+            return models
+        wanted = (type,) if isinstance(type, str) else tuple(type)
+        return [m for m in models if m.type in wanted or not m.type]
+
+    def tokenize(self, model: str, text: str) -> list[TokenLogprob]:
+        """The prompt's tokens and ids, from a one-token completion that echoes the prompt."""
+        completion = self.complete({"model": model, "prompt": text, "max_tokens": 1,
+                                    "echo": True, "logprobs": 1})
+        if completion.prompt_tokens is not None:
+            return completion.prompt_tokens
+        return echoed_prompt_tokens(completion, len(text))
+
+    # ------------------------------------------------------------------ transport
+
+    def _request(self, method: str, path: str, body: dict | None = None, *,
+                 accept: str = "application/json") -> requests.Response:
+        """Send with retries; return a 2xx response whose body has not been read yet.
+
+        Retried: connection failures and timeouts before any response, and the statuses
+        408/409/429/5xx. Once a 2xx answer arrived nothing is retried, so a stream that
+        has delivered text is never silently restarted.
+        """
+        url = self.base_url + path
+        headers = {"Accept": accept}
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        for attempt in range(self.max_retries + 1):
+            self._run_hooks("request", method, url, body)
+            try:
+                response = self._session.request(method, url, json=body, headers=headers,
+                                                 timeout=self.timeout, stream=True)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                error: TogetherError = self._transport_error(exc)
+            except requests.RequestException as exc:
+                raise self._transport_error(exc) from None
+            else:
+                self._run_hooks("response", response.status_code, response.headers,
+                                response.elapsed.total_seconds())
+                if response.ok:
+                    return response
+                error = self._status_error(response)
+                if not _retryable_status(response.status_code):
+                    raise error
+            if attempt == self.max_retries:
+                raise error
+            delay = retry_delay(error.headers, attempt)
+            self._run_hooks("retry", attempt + 1, delay, error)
+            time.sleep(delay)
+        raise AssertionError("unreachable: the loop returns or raises")
+
+    def _run_hooks(self, name: str, *args: Any) -> None:
+        for hook in self._hooks[name]:
+            hook(*args)
+
+    def _read_json(self, response: requests.Response) -> Any:
+        try:
+            with response:
+                content = response.content
+        except requests.RequestException as exc:
+            raise self._transport_error(exc) from None
+        try:
+            return json.loads(content)
+        except ValueError:
+            raise TogetherError(f"The server's answer is not JSON: "
+                                f"{self._redact(_snippet(content))}",
+                                request_id=_request_id(response.headers)) from None
+
+    def _status_error(self, response: requests.Response) -> APIStatusError:
+        """The exception for an error status, with the server's own words (key redacted)."""
+        with response:
+            try:
+                content = response.content
+            except requests.RequestException:
+                content = b""
+        status = response.status_code
+        details = _redacted(error_details(content, response.headers.get("content-type", "")),
+                            self._redact)
+        message = details.get("message") or f"HTTP {status} {response.reason or ''}".strip()
+        headers = {k.lower(): self._redact(v) for k, v in response.headers.items()}
+        return error_class_for(status)(
+            message, status=status, type=details.get("type"), code=details.get("code"),
+            param=details.get("param"),
+            request_id=_request_id(response.headers) or details.get("id"), headers=headers)
+
+    def _transport_error(self, exc: Exception) -> APIConnectionError:
+        if _is_timeout(exc):
+            connect, read = (self.timeout if isinstance(self.timeout, tuple)
+                             else (self.timeout, self.timeout))
+            return APITimeoutError(self._redact(
+                f"No answer in time (connect timeout {connect} s, read timeout {read} s): "
+                f"{_reason(exc)}"))
+        return APIConnectionError(self._redact(f"Could not connect: {_reason(exc)}"))
+
+    def _redact(self, text: str) -> str:
+        # A key this short is a placeholder, not a secret; replacing it would mangle words.
+        if len(self._api_key) < _REDACT_MIN_LENGTH:
+            return text
+        return text.replace(self._api_key, _REDACTED)
+
+    # ------------------------------------------------------------------ images
+
+    def _image_item(self, item: Any, index: int, request_seed: int | None) -> GeneratedImage:
+        if not isinstance(item, dict):
+            raise TogetherError(f"Image {index}: the item is not an object")
+        url = item.get("url")
+        if item.get("b64_json"):
+            try:
+                data = base64.b64decode(item["b64_json"], validate=True)
+            except (binascii.Error, ValueError, TypeError):
+                raise TogetherError(f"Image {index}: the base64 data is corrupt") from None
+        elif url:
+            data = self._fetch_image(str(url), index)
+        else:
+            raise TogetherError(f"Image {index}: the item has neither b64_json nor url")
+        try:
+            image = decode_image(data)
+        except ImageDecodeError as exc:
+            raise TogetherError(f"Image {index}: {exc}") from None
+        seed = item.get("seed")
+        if seed is None and request_seed is not None:
+            seed = request_seed + index
+        return GeneratedImage(index=index, image=image, data=data,
+                              format=(image.format or "").lower(), seed=seed, url=url,
+                              raw={k: v for k, v in item.items() if k != "b64_json"})
+
+    def _fetch_image(self, url: str, index: int) -> bytes:
+        """Download one image URL: https only (or http to this machine), capped, no key sent.
+
+        Redirects are followed by hand so every hop passes the same URL check.
+        """
+        for _ in range(IMAGE_MAX_REDIRECTS + 1):
+            label = f"Image {index} ({_short_url(url)})"
+            _check_image_url(url, label)
+            try:
+                response = self._session.get(url, headers={"Accept": "image/*"},
+                                             timeout=self.timeout, stream=True,
+                                             allow_redirects=False)
+                with response:
+                    if response.is_redirect:
+                        url = urljoin(url, response.headers["location"])
+                        continue
+                    return _read_image_body(response, label)
+            except requests.RequestException as exc:
+                error = self._transport_error(exc)
+                raise type(error)(f"{label}: {error.message}") from None
+        raise TogetherError(f"Image {index}: more than {IMAGE_MAX_REDIRECTS} redirects")
+
+
+class CompletionStream:
+    """An open completion stream: iterate for StreamEvents, close() to stop it at once.
+
+    ``close()`` may be called from another thread while this one is blocked in a read: it
+    shuts the socket down, the read returns, and iteration ends quietly.
+    """
+
+    def __init__(self, response: requests.Response, redact: Callable[[str], str]):
+        self._response = response
+        self._socket = _socket_of(response.raw)
+        self._redact = redact
+        self._lock = threading.Lock()
+        self.rate_limits = RateLimits.from_headers(response.headers)
+        self.request_id = _request_id(response.headers)
+        self.usage: Usage | None = None
+        self.closed = False
+        self._events = self._iterate()
+
+    def __iter__(self) -> Iterator[StreamEvent]:
+        return self
+
+    def __next__(self) -> StreamEvent:
+        return next(self._events)
+
+    def __enter__(self) -> "CompletionStream":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+        if self._socket is not None:
+            try:
+                self._socket.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed by the server
+        self._response.close()
+
+    def _iterate(self) -> Iterator[StreamEvent]:
+        parser = SSEParser()
+        delivered = False
+        try:
+            while True:
+                chunk = self._read(delivered)
+                if self.closed:
+                    return
+                for sse in parser.feed(chunk) if chunk else parser.flush():
+                    if sse.data == "[DONE]":
+                        return
+                    for event in self._decode(sse):
+                        delivered = True
+                        yield event
+                if not chunk:
+                    raise StreamInterruptedError(
+                        "The connection closed before the stream finished",
+                        request_id=self.request_id)
+        finally:
+            self.close()
+
+    def _read(self, delivered: bool) -> bytes:
+        # read1 returns as soon as any bytes arrive, whatever the framing or encoding.
+        try:
+            return self._response.raw.read1(_READ_SIZE, decode_content=True)
+        except Exception as exc:  # urllib3, http.client and socket errors alike
+            if self.closed:
+                return b""
+            if _is_timeout(exc) and not delivered:
+                raise APITimeoutError(f"No data within the read timeout: {_reason(exc)}",
+                                      request_id=self.request_id) from None
+            raise StreamInterruptedError(
+                self._redact(f"The connection broke during the stream: {_reason(exc)}"),
+                request_id=self.request_id) from None
+
+    def _decode(self, sse: SSEEvent) -> list[StreamEvent]:
+        if sse.event not in ("message", "error"):
+            return []  # named events are not completion chunks (the SDKs skip them too)
+        try:
+            payload = json.loads(sse.data)
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict):
+            raise StreamInterruptedError(
+                self._redact(f"The server sent a malformed chunk: {_snippet(sse.data)}"),
+                request_id=self.request_id)
+        if sse.event == "error" or payload.get("error"):
+            details = _redacted(_error_fields(payload), self._redact)
+            raise StreamInterruptedError(
+                details.get("message") or "The server reported an error",
+                type=details.get("type"), code=details.get("code"),
+                param=details.get("param"), request_id=self.request_id)
+        events, usage = _parsed(decode_chunk, payload)
+        if usage is not None:
+            self.usage = usage
+        return events
+
+
+# ---------------------------------------------------------------------- wire parsing
+
+def parse_completion(data: dict, headers: Mapping[str, str]) -> Completion:
+    choices = [parse_choice(c) for c in data.get("choices") or [] if isinstance(c, dict)]
+    prompt_text = prompt_tokens = None
+    prompt = data.get("prompt")
+    if isinstance(prompt, list) and prompt and isinstance(prompt[0], dict):
+        prompt_text = prompt[0].get("text")
+        prompt_tokens = token_logprobs(prompt[0].get("logprobs"))
+    return Completion(id=str(data.get("id") or ""), model=str(data.get("model") or ""),
+                      created=int(data.get("created") or 0),
+                      choices=sorted(choices, key=lambda c: c.index),
+                      usage=_usage(data.get("usage")), prompt_tokens=prompt_tokens,
+                      prompt_text=prompt_text, rate_limits=RateLimits.from_headers(headers),
+                      request_id=_request_id(headers), raw=data)
+
+
+def parse_choice(data: dict) -> Choice:
+    return Choice(index=int(data.get("index") or 0), text=str(data.get("text") or ""),
+                  finish_reason=data.get("finish_reason") or None, seed=data.get("seed"),
+                  tokens=token_logprobs(data.get("logprobs")))
+
+
+def token_logprobs(data: Any) -> list[TokenLogprob] | None:
+    """Fold a ``logprobs`` object into TokenLogprobs, whatever shape ``top_logprobs`` has.
+
+    On the wire ``top_logprobs`` is one map per position; the spec describes a single map,
+    which can only be placed when there is a single token.
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("tokens"), list):
+        return None
+    tokens = data["tokens"]
+    logprobs, ids, top = (data.get("token_logprobs") or [], data.get("token_ids") or [],
+                          data.get("top_logprobs"))
+    out = []
+    for i, token in enumerate(tokens):
+        if isinstance(top, list):
+            alternatives = _at(top, i)
+        else:
+            alternatives = top if len(tokens) == 1 else None
+        out.append(TokenLogprob(token=str(token or ""), logprob=_number(_at(logprobs, i)),
+                                token_id=_integer(_at(ids, i)),
+                                top=alternatives if isinstance(alternatives, dict) else None))
+    return out
+
+
+def echoed_prompt_tokens(completion: Completion, prompt_length: int) -> list[TokenLogprob]:
+    """The prompt's tokens on OpenAI-style servers, which echo them inside the choice.
+
+    Those put prompt and generated tokens in one list with ``text_offset``s; the prompt's
+    are the ones that start before the prompt's end.
+    """
+    if completion.choices and completion.choices[0].tokens is not None:
+        raw = next((c for c in completion.raw.get("choices", []) if isinstance(c, dict)), {})
+        offsets = (raw.get("logprobs") or {}).get("text_offset")
+        if isinstance(offsets, list):
+            return [token for token, offset in zip(completion.choices[0].tokens, offsets)
+                    if isinstance(offset, int) and offset < prompt_length]
+    raise TogetherError("The server did not return the prompt's tokens; it may not support "
+                        "echo with logprobs")
+
+
+def decode_chunk(payload: dict) -> tuple[list[StreamEvent], Usage | None]:
+    """One stream chunk's events (one per choice it carries) and its usage, if any.
+
+    Chunks carry the token twice (``text`` and ``delta.content``) plus ``delta.token_id``;
+    older ones a top-level ``token`` and ``finish_reason``, used when only one choice came.
+    """
+    usage = _usage(payload.get("usage"))
+    choices = [c for c in payload.get("choices") or [] if isinstance(c, dict)]
+    single = len(choices) == 1
+    token = payload.get("token") if isinstance(payload.get("token"), dict) else {}
+    events = []
+    for choice in choices:
+        delta = choice.get("delta") if isinstance(choice.get("delta"), dict) else {}
+        text = choice.get("text")
+        if text is None:
+            text = delta.get("content")
+        token_id = delta.get("token_id")
+        if token_id is None and single:
+            token_id = token.get("id")
+        finish = choice.get("finish_reason") or (payload.get("finish_reason") if single else None)
+        events.append(StreamEvent(index=int(choice.get("index") or 0), text=str(text or ""),
+                                  logprob=_chunk_logprob(choice.get("logprobs")),
+                                  token_id=_integer(token_id), finish_reason=finish or None,
+                                  seed=choice.get("seed"), raw=payload))
+    if usage is not None and events:
+        events[-1].usage = usage
+    return events, usage
+
+
+def parse_model(item: dict) -> ModelInfo:
+    pricing = item.get("pricing") if isinstance(item.get("pricing"), dict) else {}
+    return ModelInfo(id=str(item["id"]), type=str(item.get("type") or ""),
+                     display_name=str(item.get("display_name") or ""),
+                     organization=str(item.get("organization") or item.get("owned_by") or ""),
+                     context_length=_integer(item.get("context_length")
+                                             or item.get("max_model_len")),
+                     input_price=_number(pricing.get("input")),
+                     output_price=_number(pricing.get("output")), raw=item)
+
+
+def error_details(content: bytes, content_type: str) -> dict[str, Any]:
+    """message/type/code/param/id from an error body of any common shape.
+
+    Together and OpenAI nest them under ``error``; vLLM and others send them flat; FastAPI
+    servers use ``detail``. A non-JSON body (a proxy's HTML 502 page) gives a short line.
+    """
+    try:
+        data = json.loads(content)
+    except ValueError:
+        return {"message": _plain_text_message(content, content_type)}
+    if not isinstance(data, dict):
+        return {"message": _snippet(content)}
+    details = _error_fields(data)
+    if "id" in data:
+        details["id"] = str(data["id"])
+    return details
+
+
+def _error_fields(data: dict) -> dict[str, Any]:
+    error = data.get("error")
+    source = error if isinstance(error, dict) else data
+    message = source.get("message")
+    if isinstance(error, str):
+        message = error
+    elif message is None and data.get("detail") is not None:
+        message = data["detail"] if isinstance(data["detail"], str) else json.dumps(data["detail"])
+    fields = {"message": str(message) if message is not None else None}
+    for name in ("type", "code", "param"):
+        value = source.get(name)
+        fields[name] = str(value) if value is not None else None
+    return fields
+
+
+def _redacted(details: dict[str, Any], redact: Callable[[str], str]) -> dict[str, Any]:
+    return {name: redact(value) if isinstance(value, str) else value
+            for name, value in details.items()}
+
+
+def retry_delay(headers: Mapping[str, str], attempt: int) -> float:
+    """Seconds before retry number ``attempt + 1``: the server's hint, else backoff + jitter."""
+    hinted = _retry_after(headers)
+    if hinted is not None:
+        return hinted
+    return min(0.5 * 2 ** attempt, 8.0) * random.uniform(0.75, 1.0)
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    value: float | None = None
+    try:
+        value = float(headers["retry-after-ms"]) / 1000
+    except (KeyError, TypeError, ValueError):
+        raw = headers.get("retry-after")
+        if raw:
+            try:
+                value = float(raw)
+            except ValueError:
+                try:
+                    value = email.utils.parsedate_to_datetime(raw).timestamp() - time.time()
+                except (TypeError, ValueError):
+                    value = None
+    return value if value is not None and 0 < value <= _RETRY_AFTER_MAX else None
+
+
+def _retryable_status(status: int) -> bool:
+    return status in (408, 409, 429) or status >= 500
+
+
+# ---------------------------------------------------------------------- small helpers
+
+def _parsed(parse: Callable[..., Any], *args: Any) -> Any:
+    """Run a wire parser; a server whose JSON has the wrong shape gets one clear error."""
+    try:
+        return parse(*args)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise TogetherError(f"The server's answer has an unexpected shape "
+                            f"({type(exc).__name__}: {exc})") from None
+
+
+def _usage(data: Any) -> Usage | None:
+    return Usage.from_json(data) if isinstance(data, dict) else None
+
+
+def _chunk_logprob(value: Any) -> float | None:
+    """A chunk's logprob: a number on Together, a one-token logprobs object elsewhere."""
+    if isinstance(value, dict):
+        logprobs = value.get("token_logprobs")
+        value = logprobs[0] if isinstance(logprobs, list) and len(logprobs) == 1 else None
+    return _number(value)
+
+
+def _at(items: Any, i: int) -> Any:
+    return items[i] if isinstance(items, list) and i < len(items) else None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def _integer(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return int(value)
+
+
+def _request_id(headers: Mapping[str, str]) -> str | None:
+    return headers.get("x-request-id") or headers.get("cf-ray") or None
+
+
+def _snippet(content: bytes | str, limit: int = 120) -> str:
+    text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _plain_text_message(content: bytes, content_type: str) -> str:
+    text = content.decode("utf-8", "replace")
+    if "html" in content_type or text.lstrip().startswith("<"):
+        start, end = text.lower().find("<title>"), text.lower().find("</title>")
+        title = _snippet(text[start + 7:end]) if 0 <= start < end else ""
+        return f"The server answered with an HTML page{': ' + title if title else ''}"
+    return _snippet(text) if text.strip() else ""
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what it wraps: requests and urllib3 nest the socket error deep inside."""
+    seen: set[int] = set()
+    current: Any = exc
+    while isinstance(current, BaseException) and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        inner = current.args[0] if current.args else None
+        reason = getattr(current, "reason", None)
+        current = next((e for e in (reason, inner, current.__cause__, current.__context__)
+                        if isinstance(e, BaseException)), None)
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    # urllib3 makes a refused connection a subclass of ConnectTimeoutError; it is not one.
+    return any(isinstance(e, (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError))
+               and not isinstance(e, urllib3.exceptions.NewConnectionError)
+               for e in _chain(exc))
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost cause in plain words, without urllib3's ``Pool(host=...)`` prefixes."""
+    innermost = list(_chain(exc))[-1]
+    text = re.sub(r"^[\w.]+\(host=[^)]*\):\s*", "", str(innermost))
+    return _snippet(text, 200) or type(innermost).__name__
+
+
+def _socket_of(raw: Any) -> socket.socket | None:
+    """The socket under a urllib3 response, so close() can unblock a read in another thread.
+
+    http.client drops ``connection.sock`` for close-delimited bodies (the response owns
+    the socket then), so the reader's own socket is the reliable handle.
+    """
+    reader = getattr(getattr(getattr(raw, "_fp", None), "fp", None), "raw", None)
+    sock = getattr(reader, "_sock", None)
+    if sock is None:
+        sock = getattr(getattr(raw, "connection", None), "sock", None)
+    return sock if isinstance(sock, socket.socket) else None
+
+
+def _check_image_url(url: str, label: str) -> None:
+    parsed = urlparse(url)
+    if parsed.scheme == "https" and parsed.hostname:
+        return
+    if parsed.scheme == "http" and _is_loopback(parsed.hostname or ""):
+        return
+    raise TogetherError(f"{label}: only https URLs (or http to this machine) are fetched")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _read_image_body(response: requests.Response, label: str) -> bytes:
+    if not response.ok:
+        raise error_class_for(response.status_code)(
+            f"{label}: HTTP {response.status_code} {response.reason or ''}".strip(),
+            status=response.status_code, request_id=_request_id(response.headers))
+    content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not content_type.startswith("image/"):
+        raise TogetherError(f"{label}: the URL returned {content_type or 'no content type'}, "
+                            "not an image")
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > IMAGE_MAX_BYTES:
+        raise TogetherError(f"{label}: {int(declared):,} bytes is over the "
+                            f"{IMAGE_MAX_BYTES:,}-byte limit")
+    parts, size = [], 0
+    for part in response.iter_content(_READ_SIZE):
+        size += len(part)
+        if size > IMAGE_MAX_BYTES:
+            raise TogetherError(f"{label}: more than the {IMAGE_MAX_BYTES:,}-byte limit")
+        parts.append(part)
+    return b"".join(parts)
+
+
+def _short_url(url: str) -> str:
+    parsed = urlparse(url)
+    text = f"{parsed.netloc}{parsed.path}"
+    return text if len(text) <= 60 else text[:59] + "…"

@@ -1,0 +1,64 @@
+"""A loopback HTTP server that answers each path with whatever a test's function returns.
+
+For shapes the local backend never produces on purpose: other vendors' JSON (vLLM,
+OpenAI), a proxy's HTML error page, a server that echoes the key back. Still real HTTP.
+"""
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable
+
+# A route gets the request (method, path, headers, body) and returns status, headers, body.
+Route = Callable[["Request"], "tuple[int, dict[str, str], bytes]"]
+
+
+class Request:
+    def __init__(self, method: str, path: str, headers: dict[str, str], body: bytes):
+        self.method, self.path, self.headers, self.body = method, path, headers, body
+
+
+class CannedServer:
+    def __init__(self, routes: dict[str, Route]):
+        self.routes = routes
+        self.requests: list[Request] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                self._answer("GET")
+
+            def do_POST(self) -> None:
+                self._answer("POST")
+
+            def _answer(self, method: str) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                request = Request(method, self.path, dict(self.headers.items()),
+                                  self.rfile.read(length))
+                server.requests.append(request)
+                route = server.routes.get(self.path.split("?")[0])
+                status, headers, body = (route(request) if route
+                                         else (404, {}, b'{"error": {"message": "no route"}}'))
+                self.send_response(status)
+                for name, value in {"Content-Length": str(len(body)), **headers}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+def json_route(status: int, body: bytes, content_type: str = "application/json") -> Route:
+    return lambda request: (status, {"Content-Type": content_type}, body)
