@@ -83,3 +83,8 @@ def pinned_key(page: str) -> str:
 
 def version(page: str) -> int:
     return st.session_state.get(f"{page}.version", 0)
+
+
+def bump_version(page: str) -> None:
+    """Make table-like widgets start clean from the values dict (after code changed a value)."""
+    st.session_state[f"{page}.version"] = version(page) + 1

@@ -19,8 +19,14 @@ SLIDER_MAX_STEPS = 200
 
 
 def param_widget(page: str, endpoint: Endpoint, name: str, *, label: str | None = None,
-                 disabled: bool = False) -> Any:
-    """Draw the widget for one parameter and return its checked value (None if invalid)."""
+                 disabled: bool = False, height: int | None = None,
+                 errors: set[str] | None = None) -> Any:
+    """Draw the widget for one parameter and return its checked value (None if invalid).
+
+    None is also a valid value (a random seed), so a page that must know whether anything
+    is invalid passes ``errors``: the names of invalid parameters are added to it.
+    ``height`` sizes a text area (a prompt editor wants more room than the default).
+    """
     p = endpoint[name]
     label = label or p.title
     if p.kind == catalogue.TOKEN_BIAS:
@@ -33,11 +39,15 @@ def param_widget(page: str, endpoint: Endpoint, name: str, *, label: str | None 
         key = state.bind_param(page, endpoint, name)
         common = dict(key=key, help=p.help, disabled=disabled, on_change=state.store_param,
                       args=(page, endpoint, name, key))
+        if height is not None:
+            common["height"] = height
         raw = _DRAW[p.kind](p, label, common)
     try:
         return catalogue.check(p, raw)
     except ValueError as exc:
         st.error(str(exc), icon=":material/error:")
+        if errors is not None:
+            errors.add(name)
         return None
 
 
@@ -59,7 +69,7 @@ def _typed(x: float | None, is_int: bool) -> Any:
 
 
 def _text(p: Param, label: str, common: dict) -> str:
-    return st.text_area(label, height=120, **common)
+    return st.text_area(label, **{"height": 120, **common})
 
 
 def _string(p: Param, label: str, common: dict) -> str:

@@ -1,0 +1,151 @@
+"""Cards for the choices of a run, updated from a ``StreamRun`` at a bounded rate.
+
+Cost model (streamlit notes §3a): every update of an element re-sends and re-renders its
+whole content, so a per-token ``write_stream`` is O(n²) in bytes and burns a browser core.
+Here each card is updated at most ``MAX_UPDATES_PER_S`` times a second, only when its
+text changed, and text up to a line break is moved into its own element once it is long
+enough, so an update re-sends only the short growing tail.
+
+Model output is shown as *text*: it is HTML-escaped into a ``pre-wrap`` block (``st.text``
+would dedent and strip it), and ``st.html`` sanitises it again.
+"""
+from __future__ import annotations
+
+import html
+import time
+from typing import Sequence
+
+import streamlit as st
+
+from lib.stream_run import RunView, StreamRun, ChoiceView
+
+MAX_UPDATES_PER_S = 20
+COMMIT_MIN_CHARS = 200     # a finished line block shorter than this stays in the tail
+WAIT_SLICE_S = 0.5         # how long to sleep when nothing arrives (keeps reruns snappy)
+
+CSS = """<style>
+[class*="st-key-choice-"][class*="-text"]{gap:0 !important}
+.ct{white-space:pre-wrap;word-break:break-word;font-size:1rem;line-height:1.6;margin:0}
+.ct-wait{opacity:.5;font-style:italic}
+</style>"""
+
+
+def text_html(text: str) -> str:
+    """Model text as an escaped, whitespace-preserving block; nothing in it can become markup."""
+    return f'<div class="ct">{html.escape(text, quote=True)}</div>'
+
+
+def columns_for(n: int) -> int:
+    return 1 if n == 1 else 2 if n <= 4 else 3
+
+
+def card_caption(c: ChoiceView, running: bool) -> str:
+    """One line under a choice's title: finish reason, seed, tokens, TTFT, tokens/s."""
+    state = c.finish_reason or ("streaming…" if running else "—")
+    parts = [f"**{state}**"]
+    if c.seed is not None:
+        parts.append(f"seed `{c.seed}`")
+    parts.append(f"{c.token_count} tokens")
+    if c.ttft is not None:
+        parts.append(f"TTFT {c.ttft * 1000:.0f} ms")
+    if c.tokens_per_s is not None:
+        parts.append(f"{c.tokens_per_s:.0f} tok/s")
+    return " · ".join(parts)
+
+
+class ChoiceCard:
+    """The slots of one choice's card, drawn once per script run and then updated."""
+
+    def __init__(self, index: int):
+        self.box = st.container(key=f"choice-{index}", border=True)
+        with self.box:
+            self.header = st.empty()
+            self.blocks = st.container(key=f"choice-{index}-text")
+        with self.blocks:
+            self.tail = st.empty()
+        self.committed = 0        # characters already shown in committed blocks
+        self.shown_tail: str | None = None
+        self.shown_header: str | None = None
+        self.state: tuple | None = None
+
+    def update(self, c: ChoiceView, running: bool) -> None:
+        state = (c.version, c.finish_reason, running)
+        if state == self.state:
+            return
+        self.state = state
+        header = f"Choice {c.index} · " + card_caption(c, running)
+        if header != self.shown_header:
+            self.header.markdown(header)
+            self.shown_header = header
+        text = c.text
+        cut = text.rfind("\n", self.committed)
+        if cut - self.committed >= COMMIT_MIN_CHARS:
+            # The finished lines get their own element (sent once); the tail restarts.
+            self._commit(text[self.committed:cut + 1])
+            self.committed = cut + 1
+        tail = text[self.committed:]
+        if tail != self.shown_tail:
+            if tail or self.committed:
+                self.tail.html(text_html(tail))
+            else:
+                self.tail.html('<div class="ct ct-wait">waiting for the first token…</div>')
+            self.shown_tail = tail
+
+    def _commit(self, block: str) -> None:
+        # The tail's element becomes the finished block (sent once); a new tail opens below.
+        self.tail.html(text_html(block))
+        with self.blocks:
+            self.tail = st.empty()
+        self.shown_tail = None
+
+
+def draw_cards(n: int) -> list[ChoiceCard]:
+    st.html(CSS)
+    cols = st.columns(columns_for(n)) if n > 1 else [st.container()]
+    cards = []
+    for i in range(n):
+        with cols[i % len(cols)]:
+            cards.append(ChoiceCard(i))
+    return cards
+
+
+def show_finished(view: RunView) -> None:
+    """A finished run: each card drawn once, whole."""
+    st.html(CSS)
+    cols = st.columns(columns_for(len(view.choices))) if len(view.choices) > 1 else [st.container()]
+    for c in view.choices:
+        with cols[c.index % len(cols)]:
+            with st.container(key=f"choice-{c.index}", border=True):
+                st.markdown(f"Choice {c.index} · " + card_caption(c, False))
+                st.html(text_html(c.text) if c.text else
+                        '<div class="ct ct-wait">(no text)</div>')
+
+
+def follow(run: StreamRun, cards: Sequence[ChoiceCard], notice_slot,
+           max_updates_per_s: float = MAX_UPDATES_PER_S) -> RunView:
+    """Render the run until it ends, at most ``max_updates_per_s`` frames a second.
+
+    A frame is drawn as soon as something arrives and the minimum interval has passed, so a
+    slow stream shows each token at once and a fast one is batched.
+    """
+    interval = 1.0 / max_updates_per_s
+    seen, last_frame = -1, 0.0
+    shown_notice: str | None = None
+    while True:
+        run.wait_for_change(seen, WAIT_SLICE_S)
+        wait = interval - (time.monotonic() - last_frame)
+        if wait > 0:
+            time.sleep(wait)
+        view = run.snapshot(with_tokens=False)
+        last_frame = time.monotonic()
+        for card, c in zip(cards, view.choices):
+            card.update(c, view.running)
+        if view.notice != shown_notice:
+            if view.notice:
+                notice_slot.info(view.notice, icon=":material/hourglass_top:")
+            else:
+                notice_slot.empty()
+            shown_notice = view.notice
+        seen = view.version
+        if not view.running:
+            return view

@@ -1,0 +1,69 @@
+"""Completions: a prompt, every parameter, n choices streaming live, token probabilities."""
+import streamlit as st
+
+from lib import snippets
+from lib.catalogue import COMPLETIONS
+from lib.stream_run import StreamRun
+from lib.ui import completions_view as view, state, stream_view
+from lib.ui.models import find_model, model_picker
+from lib.ui.sidebar import connection_sidebar
+from lib.ui.widgets import param_widget
+
+PAGE = "completions"
+RUN = f"{PAGE}:run"            # the StreamRun being shown (it outlives reruns)
+RUN_MODEL = f"{PAGE}:run_model"  # the model's listing entry at start (for the cost)
+
+st.set_page_config(page_title="Completions · Together Playground",
+                   page_icon=":material/edit_note:", layout="wide")
+conn = connection_sidebar()
+st.title("Completions")
+if conn is None:
+    st.stop()
+
+values = state.page_values(PAGE, COMPLETIONS)
+invalid: set[str] = set()
+run: StreamRun | None = st.session_state.get(RUN)
+running = run is not None and run.running
+
+# ---------------------------------------------------------------- prompt and parameters
+left, right = st.columns([3, 2], gap="large")
+with right:
+    view.parameter_tabs(PAGE, conn, invalid)
+with left:
+    model_picker(PAGE, COMPLETIONS, conn)
+    param_widget(PAGE, COMPLETIONS, "prompt", height=260, errors=invalid,
+                 label="Prompt")
+    st.caption("Ctrl/⌘ + Enter in the prompt generates.")
+    generate = view.action_buttons(PAGE, run, running)
+    body, problem = view.request_preview(PAGE, invalid)
+    if body is not None:
+        st.caption(snippets.sent_summary(body))
+        view.code_expander(conn.base_url, body)
+    else:
+        st.caption(f"Not ready to send: {problem}")
+
+# ---------------------------------------------------------------- start a run
+if generate and not running:
+    if body is None:
+        st.error(f"Nothing was sent. {problem}", icon=":material/block:")
+    else:
+        model = find_model(conn, body["model"])
+        record = view.history_recorder(conn, body, model)
+        run = StreamRun(conn.client, body, on_finish=record).start()
+        st.session_state[RUN], st.session_state[RUN_MODEL] = run, model
+        running = True
+
+# ---------------------------------------------------------------- the run
+if run is not None:
+    notice = st.empty()
+    if running:
+        cards = stream_view.draw_cards(len(run.snapshot(with_tokens=False).choices))
+        stream_view.follow(run, cards, notice)
+        st.rerun()  # redraw with Generate in place of Stop, and the finished views below
+    result = run.snapshot()
+    if result.error is not None:
+        st.error(result.error.describe(), icon=":material/error:")
+    view.run_metrics(result, st.session_state.get(RUN_MODEL))
+    stream_view.show_finished(result)
+    view.token_probabilities(PAGE, result)
+    view.choices_board(PAGE, result)
