@@ -530,3 +530,17 @@ def test_pregenerated_fast_stream_delivers_every_event(fresh_backend):
     chunks = stream_events(fresh_backend, n=4, max_tokens=300, logit_bias=NO_EOS, seed=1)
     assert len(chunks) == 1200
     assert chunks[-1]["usage"]["completion_tokens"] == 1200
+
+
+def test_paced_stream_still_delivers_every_chunk(fresh_backend):
+    fresh_backend.configure(tokens_per_second=200)
+    chunks = stream_events(fresh_backend, n=2, max_tokens=4, logit_bias=NO_EOS, seed=8)
+    assert [c["choices"][0]["index"] for c in chunks] == [0, 1] * 4
+
+
+def test_shared_backend_is_one_running_server():
+    from lib.local_backend import get_shared_backend
+    shared = get_shared_backend()
+    assert get_shared_backend() is shared and shared.start() is shared
+    assert shared.base_url == f"{shared.root_url}/v1"
+    assert requests.get(f"{shared.base_url}/models", timeout=10).status_code == 200

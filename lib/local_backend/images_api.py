@@ -71,12 +71,18 @@ def _fetch_start_image(url: str):
                        code="invalid_image_url") from None
 
 
+def _check_n(n: object) -> None:
+    if isinstance(n, int) and not isinstance(n, bool) and n > MAX_N:
+        raise ApiError(400, f"n must be at most {MAX_N} images per request, got {n}; send "
+                            "several requests for more", param="n", code="invalid_value")
+
+
 def generate(body: object, store: ImageStore, root_url: str) -> dict:
     """Validate like Together, render each image, answer in base64 or URL form."""
-    if isinstance(body, dict) and isinstance(body.get("n"), int) and body["n"] > MAX_N:
-        raise ApiError(400, f"n must be at most {MAX_N} images per request, got {body['n']}; "
-                            "send several requests for more", param="n", code="invalid_value")
+    if isinstance(body, dict):  # before the catalogue, whose limit (16) is the client's
+        _check_n(body.get("n"))
     values = validated(catalogue.IMAGES, body)
+    _check_n(values.get("n"))
     card = BY_ID.get(values["model"])
     if card is None:
         raise model_not_found(values["model"])

@@ -16,6 +16,8 @@ import colorsys
 import hashlib
 import io
 import re
+import struct
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -148,9 +150,6 @@ def bomb_png(side: int = 20_000) -> bytes:
     """
     global _bomb
     if _bomb is None:
-        import struct
-        import zlib
-
         def chunk(kind: bytes, data: bytes) -> bytes:
             return (struct.pack(">I", len(data)) + kind + data
                     + struct.pack(">I", zlib.crc32(kind + data)))

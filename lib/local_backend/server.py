@@ -83,8 +83,13 @@ class Handler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------------ plumbing
 
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self.responded = True
+        super().send_response(code, message)
+
     def _dispatch(self, method: str) -> None:
         self.request_id = secrets.token_hex(8)
+        self.responded = False
         path = normalise(self.path)
         try:
             body = self._read_body()
@@ -99,6 +104,12 @@ class Handler(BaseHTTPRequestHandler):
             self._send_json(exc.status, exc.body(), exc.headers)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+        except Exception as exc:  # a bug here must still answer in the API's error shape
+            self.close_connection = True
+            if not self.responded:
+                error = ApiError(500, f"Internal error in the local backend: {exc!r}",
+                                 type="server_error")
+                self._send_json(500, error.body())
 
     def _read_body(self) -> Any:
         length = int(self.headers.get("Content-Length") or 0)
@@ -175,7 +186,7 @@ class Handler(BaseHTTPRequestHandler):
         else:
             raise ApiError(404, f"Unknown endpoint {method} {path}", code="not_found")
 
-    def _apply_fault(self, fault: dict | None) -> dict | None:
+    def _apply_fault(self, fault: dict | None, image_file: bool = False) -> dict | None:
         """Status faults answer now; a slow first byte waits; others are returned for later."""
         if fault is None:
             return None
@@ -184,16 +195,17 @@ class Handler(BaseHTTPRequestHandler):
             headers = {}
             if fault.get("retry_after") is not None:
                 headers["Retry-After"] = str(fault["retry_after"])
+            code = "not_found" if image_file and status == 404 else _ERROR_CODES.get(status)
             raise ApiError(status, fault.get("message") or f"Injected fault: HTTP {status}",
-                           type=_ERROR_TYPES.get(status, "server_error"),
-                           code=_ERROR_CODES.get(status), headers=headers)
+                           type=_ERROR_TYPES.get(status, "server_error"), code=code,
+                           headers=headers)
         if fault["kind"] == "slow_first_byte":
             time.sleep(fault["seconds"])
             return None
         return fault
 
     def _image_file(self, name: str) -> None:
-        fault = self._apply_fault(self.backend.faults.take("image_file"))
+        fault = self._apply_fault(self.backend.faults.take("image_file"), image_file=True)
         if fault and fault["kind"] == "not_image":
             headers = self._headers()
             headers["Content-Type"] = "text/html; charset=utf-8"
