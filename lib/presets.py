@@ -244,7 +244,7 @@ def parse_preset(item: Any, *, where: str) -> Preset:
         raise PresetError(f"{label}: unknown field {_short(unknown[0])}; "
                           f"allowed: {', '.join(sorted(_PRESET_KEYS))}.")
     page = item.get("page")
-    if page not in ENDPOINTS:
+    if not isinstance(page, str) or page not in ENDPOINTS:
         raise PresetError(f"{label}: page must be one of {', '.join(ENDPOINTS)}, "
                           f"got {_short(page)}.")
     endpoint = ENDPOINTS[page]

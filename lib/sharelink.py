@@ -90,7 +90,7 @@ def check_state(state: Any) -> dict[str, Any]:
     if unknown:
         raise ShareLinkError(f"This link's state has unknown fields: {_short(unknown)}.")
     page = state.get("page")
-    if page not in PAGE_ENDPOINTS:
+    if not isinstance(page, str) or page not in PAGE_ENDPOINTS:
         raise ShareLinkError(f"This link is for an unknown page {_short(page)}; known: "
                              f"{', '.join(PAGE_ENDPOINTS)}.")
     endpoint = ENDPOINTS[PAGE_ENDPOINTS[page]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lib.catalogue import ENDPOINTS, build_request, validate
@@ -231,16 +231,21 @@ def test_error_messages_stay_short_for_huge_keys(store):
     assert len(str(info.value)) < 600
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                 HealthCheck.function_scoped_fixture])
-@given(st.one_of(st.text(max_size=300), st.binary(max_size=300),
-                 st.recursive(st.none() | st.booleans() | st.floats() | st.integers()
-                              | st.text(max_size=20),
-                              lambda kids: st.lists(kids, max_size=4)
-                              | st.dictionaries(st.text(max_size=12), kids, max_size=4),
-                              max_leaves=30).map(
-                     lambda v: doc(v) if not isinstance(v, dict) else doc(
-                         {"name": "n", "page": "completions", "values": v}))))
+json_values = st.recursive(
+    st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=20),
+    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(
+        st.sampled_from(["name", "page", "values", "pinned", "description", "temperature",
+                         "steps", "seed", "stop", "logit_bias", "x"]), kids, max_size=5),
+    max_leaves=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(
+    st.text(max_size=300), st.binary(max_size=300),
+    json_values.map(doc),
+    json_values.map(lambda v: doc({"name": "n", "page": "completions", "values": v})),
+    st.fixed_dictionaries({"name": st.text(max_size=5), "page": json_values,
+                           "values": json_values, "pinned": json_values}).map(doc)))
 def test_arbitrary_input_only_ever_raises_preset_error(text):
     try:
         presets = parse_document(text, source="input")
