@@ -1,0 +1,71 @@
+"""Images: every image parameter, a grid that fills in as requests land, per-image seeds,
+downloads that carry their settings, PNG drop-in restore and X/Y sweeps."""
+import streamlit as st
+
+from lib.catalogue import IMAGES
+from lib.ui import images_view as view, state
+from lib.ui.models import IMAGE_TYPES, model_picker
+from lib.ui.sidebar import connection_sidebar
+from lib.ui.widgets import param_widget
+
+PAGE = view.PAGE
+
+st.set_page_config(page_title="Images · Together Playground", page_icon=":material/image:",
+                   layout="wide")
+conn = connection_sidebar()
+st.title("Images")
+if conn is None:
+    st.stop()
+
+state.page_values(PAGE, IMAGES)
+invalid: set[str] = set()
+settings, output = st.columns([2, 3], gap="large")
+
+# ---------------------------------------------------------------- where results go
+with output:
+    go, stop = st.columns(2)
+    generate = go.button("Generate images", key=f"{PAGE}:generate", type="primary",
+                         icon=":material/auto_awesome:", width="stretch")
+    stop_slot = stop.empty()
+    summary_slot, progress_slot, grid_slot = st.empty(), st.empty(), st.empty()
+
+# ---------------------------------------------------------------- settings
+with settings:
+    with st.expander("Restore settings from a PNG"):
+        view.png_restore()
+    model_picker(PAGE, IMAGES, conn, IMAGE_TYPES)
+    param_widget(PAGE, IMAGES, "prompt", errors=invalid, label="Prompt")
+    param_widget(PAGE, IMAGES, "negative_prompt", errors=invalid)
+    view.size_buttons()
+    width, height = st.columns(2)
+    with width:
+        param_widget(PAGE, IMAGES, "width", errors=invalid)
+    with height:
+        param_widget(PAGE, IMAGES, "height", errors=invalid)
+    for name in ("steps", "guidance_scale", "seed", "n"):
+        param_widget(PAGE, IMAGES, name, errors=invalid)
+    fmt, resp = st.columns(2)
+    with fmt:
+        param_widget(PAGE, IMAGES, "output_format", errors=invalid)
+    with resp:
+        param_widget(PAGE, IMAGES, "response_format", errors=invalid)
+    param_widget(PAGE, IMAGES, "disable_safety_checker", errors=invalid)
+    param_widget(PAGE, IMAGES, "image_url", errors=invalid)
+    body, problem = view.request_body(invalid)
+    with st.expander("Sweep (X/Y plot)", icon=":material/grid_on:"):
+        view.sweep_section(body, problem, conn, stop_slot, progress_slot, grid_slot)
+
+# ---------------------------------------------------------------- generate
+with output:
+    if body is None:
+        summary_slot.caption(f"Not ready to send: {problem}")
+    else:
+        summary_slot.caption(view.request_summary(body))
+    if generate:
+        if body is None:
+            st.error(f"Nothing was sent. {problem}", icon=":material/block:")
+        else:
+            run, plans = view.start_batch(body, conn)
+            view.execute(run, plans, conn, stop_slot, progress_slot, grid_slot)
+            st.rerun()  # draw the finished grid with its buttons and downloads
+    view.results()
