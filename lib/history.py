@@ -60,13 +60,18 @@ class Run:
     provider: str = ""
     base_url: str = ""
     status: str = FAILED
-    error: str | None = INTERRUPTED
+    error: str | None = None
     outputs: list[dict[str, Any]] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
     events: list[tuple[float, int, str]] = field(default_factory=list)
     title: str = ""
     created: float = field(default_factory=time.time)
     id: int | None = None
+
+    def __post_init__(self) -> None:
+        # A run recorded as it starts reads "failed: interrupted" until it is updated.
+        if self.status == FAILED and self.error is None:
+            self.error = INTERRUPTED
 
 
 def default_path() -> Path:
@@ -118,6 +123,8 @@ class History:
                             f"updatable: {', '.join(sorted(_UPDATABLE))}")
         if "status" in changes:
             _check_status(changes["status"])
+            if changes["status"] != FAILED:
+                changes.setdefault("error", None)  # drop the "interrupted" of the start
         if not changes:
             return self.get(run_id) is not None
         clean = {name: redact(value, secret) for name, value in changes.items()}

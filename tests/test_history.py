@@ -64,7 +64,7 @@ def test_database_uses_wal(history):
 # ---------------------------------------------------------------- round trips
 
 def test_record_then_get_returns_every_field(history):
-    run = make_run(provider="local", base_url="http://127.0.0.1:1/v1", status=OK, error=None,
+    run = make_run(provider="local", base_url="http://127.0.0.1:1/v1", status=OK,
                    outputs=[{"index": 0, "text": " there was", "finish_reason": "length",
                              "seed": 42, "tokens": 3}],
                    metrics={"ttft": 0.1, "tokens_per_s": 30.5, "usage": {"total_tokens": 7}},
@@ -95,13 +95,27 @@ def test_a_run_recorded_at_start_reads_as_interrupted_until_updated(tmp_path):
     assert (got.status, got.error) == (FAILED, INTERRUPTED)
 
 
-def test_update_finishes_a_run(history):
+def test_update_finishes_a_run_and_clears_the_interrupted_note(history):
     run_id = history.record(make_run())
-    assert history.update(run_id, status=OK, error=None, outputs=[{"index": 0, "text": "hi"}],
+    assert history.update(run_id, status=OK, outputs=[{"index": 0, "text": "hi"}],
                           metrics={"latency": 1.5}, events=[(0.5, 0, "hi")])
     got = history.get(run_id)
     assert (got.status, got.error, got.outputs, got.metrics, got.events) == (
         OK, None, [{"index": 0, "text": "hi"}], {"latency": 1.5}, [(0.5, 0, "hi")])
+
+
+def test_stopped_and_failed_runs_keep_what_they_are_told(history):
+    stopped = history.record(make_run())
+    history.update(stopped, status=STOPPED, outputs=[{"index": 0, "text": "partial"}])
+    assert (history.get(stopped).status, history.get(stopped).error) == (STOPPED, None)
+    failed = history.record(make_run())
+    history.update(failed, status=FAILED, error="Rate limited (HTTP 429)")
+    assert history.get(failed).error == "Rate limited (HTTP 429)"
+
+
+def test_a_run_recorded_whole_has_no_interrupted_note(history):
+    got = history.get(history.record(make_run(status=OK)))
+    assert (got.status, got.error) == (OK, None)
 
 
 def test_update_of_a_deleted_run_reports_false(history):
@@ -266,7 +280,7 @@ def test_concurrent_sessions_each_get_their_own_rows(tmp_path):
     def session(n: int) -> None:
         for i in range(20):
             run_id = history.record(make_run(f"session {n} run {i}"))
-            history.update(run_id, status=OK, error=None)
+            history.update(run_id, status=OK)
             with lock:
                 ids.append(run_id)
 
