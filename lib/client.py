@@ -47,6 +47,7 @@ _READ_SIZE = 65536
 _RETRY_AFTER_MAX = 60.0
 _REDACTED = "***"
 _REDACT_MIN_LENGTH = 8
+_CLOSED_EARLY = "The connection closed before the stream finished"
 
 
 class Client:
@@ -336,38 +337,30 @@ class CompletionStream:
 
     def _iterate(self) -> Iterator[StreamEvent]:
         parser = SSEParser()
-        delivered = False
         try:
             while True:
-                chunk = self._read(delivered)
+                chunk = self._read()
                 if self.closed:
                     return
                 for sse in parser.feed(chunk) if chunk else parser.flush():
                     if sse.data == "[DONE]":
                         return
-                    for event in self._decode(sse):
-                        delivered = True
-                        yield event
+                    yield from self._decode(sse)
                 if not chunk:
-                    raise StreamInterruptedError(
-                        "The connection closed before the stream finished",
-                        request_id=self.request_id)
+                    raise StreamInterruptedError(_CLOSED_EARLY, request_id=self.request_id)
         finally:
             self.close()
 
-    def _read(self, delivered: bool) -> bytes:
+    def _read(self) -> bytes:
         # read1 returns as soon as any bytes arrive, whatever the framing or encoding.
         try:
             return self._response.raw.read1(_READ_SIZE, decode_content=True)
         except Exception as exc:  # urllib3, http.client and socket errors alike
             if self.closed:
                 return b""
-            if _is_timeout(exc) and not delivered:
-                raise APITimeoutError(f"No data within the read timeout: {_reason(exc)}",
-                                      request_id=self.request_id) from None
-            raise StreamInterruptedError(
-                self._redact(f"The connection broke during the stream: {_reason(exc)}"),
-                request_id=self.request_id) from None
+            message = ("The stream stalled: no data within the read timeout"
+                       if _is_timeout(exc) else _CLOSED_EARLY)
+            raise StreamInterruptedError(message, request_id=self.request_id) from exc
 
     def _decode(self, sse: SSEEvent) -> list[StreamEvent]:
         if sse.event not in ("message", "error"):
