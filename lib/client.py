@@ -262,7 +262,8 @@ class Client:
         try:
             image = decode_image(data)
         except ImageDecodeError as exc:
-            raise TogetherError(f"Image {index}: {exc}") from None
+            label = f"Image {index} ({_short_url(str(url))})" if url else f"Image {index}"
+            raise TogetherError(f"{label}: {exc}") from None
         seed = item.get("seed")
         if seed is None and request_seed is not None:
             seed = request_seed + index

@@ -45,7 +45,11 @@ class CannedServer:
                 status, headers, body = (route(request) if route
                                          else (404, {}, b'{"error": {"message": "no route"}}'))
                 self.send_response(status)
-                for name, value in {"Content-Length": str(len(body)), **headers}.items():
+                if headers.get("Connection") == "close":
+                    self.close_connection = True  # a close-delimited body: no length
+                else:
+                    headers = {"Content-Length": str(len(body)), **headers}
+                for name, value in headers.items():
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body)
