@@ -120,7 +120,8 @@ class Client:
         images: list[GeneratedImage] = []
         errors: list[tuple[int, TogetherError]] = []
         for position, item in enumerate(items):
-            index = item.get("index", position) if isinstance(item, dict) else position
+            index = _integer(item.get("index")) if isinstance(item, dict) else None
+            index = position if index is None else index
             try:
                 images.append(self._image_item(item, index, seed))
             except TogetherError as exc:
@@ -171,7 +172,8 @@ class Client:
         headers = {"Accept": accept}
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
-        for attempt in range(self.max_retries + 1):
+        attempt = 0
+        while True:
             self._run_hooks("request", method, url, body)
             try:
                 response = self._session.request(method, url, json=body, headers=headers,
@@ -188,12 +190,12 @@ class Client:
                 error = self._status_error(response)
                 if not _retryable_status(response.status_code):
                     raise error
-            if attempt == self.max_retries:
+            if attempt >= self.max_retries:
                 raise error
             delay = retry_delay(error.headers, attempt)
-            self._run_hooks("retry", attempt + 1, delay, error)
+            attempt += 1
+            self._run_hooks("retry", attempt, delay, error)
             time.sleep(delay)
-        raise AssertionError("unreachable: the loop returns or raises")
 
     def _run_hooks(self, name: str, *args: Any) -> None:
         for hook in self._hooks[name]:
@@ -236,7 +238,7 @@ class Client:
             return APITimeoutError(self._redact(
                 f"No answer in time (connect timeout {connect} s, read timeout {read} s): "
                 f"{_reason(exc)}"))
-        return APIConnectionError(self._redact(f"Could not connect: {_reason(exc)}"))
+        return APIConnectionError(self._redact(f"Connection failed: {_reason(exc)}"))
 
     def _redact(self, text: str) -> str:
         # A key this short is a placeholder, not a secret; replacing it would mangle words.
