@@ -43,8 +43,8 @@ def outputs(view: RunView) -> list[dict[str, Any]]:
 
 
 def record_start(store: history.History, body: Mapping[str, Any], provider: str,
-                 base_url: str, secret: str | None) -> int:
-    run = history.Run(page=PAGE, model=str(body.get("model", "")), request=dict(body),
+                 base_url: str, secret: str | None, page: str = PAGE) -> int:
+    run = history.Run(page=page, model=str(body.get("model", "")), request=dict(body),
                       provider=provider, base_url=base_url,
                       title=history.preview(body.get("prompt")))
     return store.record(run, secret=secret)

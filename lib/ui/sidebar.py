@@ -24,6 +24,18 @@ def _secrets_key() -> str | None:
         return None
 
 
+def current_connection() -> Connection | None:
+    """The connection the sidebar last chose, without drawing it (presenter mode hides it)."""
+    configured = connection.configured_key(os.environ, {"TOGETHER_API_KEY": _secrets_key()})
+    provider = st.session_state.get(PROVIDER) or connection.default_provider(configured)
+    key = None if provider == connection.LOCAL else (
+        st.session_state.get(API_KEY) or configured)
+    try:
+        return connection.resolve(provider, key, st.session_state.get(CUSTOM_URL, ""))
+    except ValueError:
+        return None
+
+
 def connection_sidebar() -> Connection | None:
     """Draw the sidebar; return the connection, or None after showing what is wrong."""
     configured = connection.configured_key(os.environ, {"TOGETHER_API_KEY": _secrets_key()})

@@ -56,11 +56,12 @@ def card_caption(c: ChoiceView, running: bool) -> str:
 class ChoiceCard:
     """The slots of one choice's card, drawn once per script run and then updated."""
 
-    def __init__(self, index: int):
-        self.box = st.container(key=f"choice-{index}", border=True)
+    def __init__(self, index: int, prefix: str = ""):
+        # ``prefix`` keeps element keys unique when several runs share a page (Compare).
+        self.box = st.container(key=f"{prefix}choice-{index}", border=True)
         with self.box:
             self.header = st.empty()
-            self.blocks = st.container(key=f"choice-{index}-text")
+            self.blocks = st.container(key=f"{prefix}choice-{index}-text")
         with self.blocks:
             self.tail = st.empty()
         self.committed = 0        # characters already shown in committed blocks
@@ -99,23 +100,23 @@ class ChoiceCard:
         self.shown_tail = None
 
 
-def draw_cards(n: int) -> list[ChoiceCard]:
+def draw_cards(n: int, prefix: str = "") -> list[ChoiceCard]:
     st.html(CSS)
     cols = st.columns(columns_for(n)) if n > 1 else [st.container()]
     cards = []
     for i in range(n):
         with cols[i % len(cols)]:
-            cards.append(ChoiceCard(i))
+            cards.append(ChoiceCard(i, prefix))
     return cards
 
 
-def show_finished(view: RunView) -> None:
+def show_finished(view: RunView, prefix: str = "") -> None:
     """A finished run: each card drawn once, whole."""
     st.html(CSS)
     cols = st.columns(columns_for(len(view.choices))) if len(view.choices) > 1 else [st.container()]
     for c in view.choices:
         with cols[c.index % len(cols)]:
-            with st.container(key=f"choice-{c.index}", border=True):
+            with st.container(key=f"{prefix}choice-{c.index}", border=True):
                 st.markdown(f"Choice {c.index} · " + card_caption(c, False))
                 st.html(text_html(c.text) if c.text else
                         '<div class="ct ct-wait">(no text)</div>')

@@ -1,0 +1,166 @@
+"""Compare: one prompt, 2-4 columns, each its own model and parameters, streaming together.
+
+Each column is a page of its own for ``lib.ui.state`` ("compare-col0", ...), so the
+catalogue widgets, presets-style restore and share links work per column unchanged; the
+shared prompt lives in the "compare" page's values. Every column runs its own
+``StreamRun`` and is recorded in the history under the page "compare".
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import streamlit as st
+
+from lib import completion_record, history
+from lib.catalogue import COMPLETIONS, ValidationError, build_request, validate
+from lib.connection import Connection
+from lib.results import ModelInfo
+from lib.stream_run import StreamRun
+from lib.ui import state, stream_view
+from lib.ui.models import find_model, model_picker
+from lib.ui.widgets import param_widget
+
+PAGE = "compare"
+MIN_COLUMNS, MAX_COLUMNS = 2, 4
+COLUMNS = f"{PAGE}:columns"
+RUNS = f"{PAGE}:runs"        # one StreamRun (or None) per column; they outlive reruns
+MODELS = f"{PAGE}:models"    # the listing entry of each column's model, for the cost
+COMPACT = ("temperature", "top_p", "top_k", "min_p", "repetition_penalty",
+           "presence_penalty", "frequency_penalty", "max_tokens", "seed")
+SOURCE_PAGE = "completions"
+
+
+def column_page(i: int) -> str:
+    return f"{PAGE}-col{i}"
+
+
+def column_count() -> int:
+    return int(st.session_state.get(COLUMNS, 3))
+
+
+def init_columns(conn: Connection) -> None:
+    """Columns not yet set up start from the Completions page's current values."""
+    for i in range(MAX_COLUMNS):
+        if state.values_key(column_page(i)) not in st.session_state:
+            copy_from_completions(i)
+
+
+def copy_from_completions(i: int) -> None:
+    source = dict(st.session_state.get(state.values_key(SOURCE_PAGE)) or COMPLETIONS.defaults())
+    state.restore(column_page(i), COMPLETIONS, source,
+                  list(st.session_state.get(state.pinned_key(SOURCE_PAGE), [])))
+
+
+def copy_all_from_completions() -> None:
+    for i in range(MAX_COLUMNS):
+        copy_from_completions(i)
+
+
+def column_settings(i: int, conn: Connection, invalid: set[str], disabled: bool) -> None:
+    page = column_page(i)
+    model_picker(page, COMPLETIONS, conn)
+    with st.expander("Parameters", icon=":material/tune:"):
+        for name in COMPACT:
+            param_widget(page, COMPLETIONS, name, errors=invalid, disabled=disabled)
+
+
+def column_body(i: int, prompt: str) -> tuple[dict[str, Any] | None, str]:
+    """The streamed request of one column (n = 1: one card per column), or why not."""
+    page = column_page(i)
+    values = {**state.page_values(page, COMPLETIONS), "prompt": prompt, "n": 1,
+              "stream": True, "echo": False}
+    try:
+        return build_request(COMPLETIONS, values,
+                             st.session_state.get(state.pinned_key(page), [])), ""
+    except ValidationError as exc:
+        return None, "; ".join(e.message for e in exc.errors)
+
+
+def record_completion(conn: Connection, body: dict[str, Any], model: ModelInfo | None,
+                      page: str) -> Callable[[StreamRun], None] | None:
+    """Record the run as it starts; the returned callback completes the record at its end."""
+    try:
+        store = history.History()
+        run_id = completion_record.record_start(store, body, conn.provider, conn.base_url,
+                                                conn.api_key, page=page)
+    except history.HistoryError as exc:
+        st.warning(f"This run will not be kept in the history: {exc}")
+        return None
+    return lambda run: completion_record.record_finish(store, run_id, run, model,
+                                                       conn.api_key)
+
+
+def start(conn: Connection, bodies: list[dict[str, Any]]) -> None:
+    runs, models = [], []
+    for body in bodies:
+        model = find_model(conn, body["model"])
+        record = record_completion(conn, body, model, PAGE)
+        runs.append(StreamRun(conn.client, body, on_finish=record).start())
+        models.append(model)
+    st.session_state[RUNS], st.session_state[MODELS] = runs, models
+
+
+def stop_all() -> None:
+    for run in st.session_state.get(RUNS) or []:
+        run.stop()
+
+
+def any_running() -> bool:
+    return any(run.running for run in st.session_state.get(RUNS) or [])
+
+
+def follow_all(runs: list[StreamRun], cards: list[stream_view.ChoiceCard],
+               max_updates_per_s: float = stream_view.MAX_UPDATES_PER_S) -> None:
+    """Update every column's card at a bounded rate until all runs have ended."""
+    seen = [-1] * len(runs)
+    while True:
+        time.sleep(1.0 / max_updates_per_s)
+        running = False
+        for i, (run, card) in enumerate(zip(runs, cards)):
+            view = run.snapshot(with_tokens=False)
+            if view.version != seen[i] and view.choices:
+                card.update(view.choices[0], view.running)
+                seen[i] = view.version
+            running = running or view.running
+        if not running:
+            return
+
+
+def metrics_line(run: StreamRun, model: ModelInfo | None) -> str:
+    view = run.snapshot(with_tokens=False)
+    cost = completion_record.estimated_cost(view, model)
+    usage = view.usage
+    tokens = usage.completion_tokens if usage else view.token_count
+    parts = [f"TTFT {view.ttft * 1000:.0f} ms" if view.ttft else "TTFT —",
+             f"{view.tokens_per_s:.0f} tok/s" if view.tokens_per_s else "— tok/s",
+             f"{tokens} tokens", f"${cost:.6f}" if cost is not None else "no price"]
+    return " · ".join(parts)
+
+
+def share_extra() -> dict[str, Any]:
+    """Every column's settings (the prompt is shared and travels in the values)."""
+    columns = []
+    for i in range(column_count()):
+        page = column_page(i)
+        values = {k: v for k, v in state.page_values(page, COMPLETIONS).items()
+                  if k != "prompt"}
+        columns.append({"values": values,
+                        "pinned": list(st.session_state.get(state.pinned_key(page), []))})
+    return {"columns": columns}
+
+
+def apply_extra(extra: dict[str, Any] | None) -> None:
+    """Columns from a link; a column that does not check out is left as it was."""
+    columns = (extra or {}).get("columns")
+    if not isinstance(columns, list) or not MIN_COLUMNS <= len(columns) <= MAX_COLUMNS:
+        return
+    for i, column in enumerate(columns):
+        try:
+            values = validate(COMPLETIONS, column.get("values", {}), require=False)
+            pinned = [n for n in column.get("pinned", []) if n in COMPLETIONS.names]
+        except (ValidationError, AttributeError, TypeError):
+            st.error(f"Column {i + 1} of the link holds invalid settings; it was not changed.")
+            continue
+        state.restore(column_page(i), COMPLETIONS, values, pinned)
+    st.session_state[COLUMNS] = len(columns)

@@ -1,0 +1,81 @@
+"""Compare: one prompt against 2-4 models or parameter sets, all streaming at once."""
+import streamlit as st
+
+from lib.catalogue import COMPLETIONS
+from lib.ui import compare_view as view, share, state, stream_view
+from lib.ui.sidebar import connection_sidebar
+from lib.ui.widgets import param_widget
+
+PAGE = view.PAGE
+
+st.set_page_config(page_title="Compare · Together Playground",
+                   page_icon=":material/view_column:", layout="wide")
+conn = connection_sidebar()
+st.title("Compare")
+st.caption("One prompt, side by side: each column has its own model and parameters, "
+           "copied from the Completions page and then yours to change.")
+if conn is None:
+    st.stop()
+
+view.apply_extra(share.apply_link(PAGE, COMPLETIONS))
+view.init_columns(conn)
+running = view.any_running()
+runs = st.session_state.get(view.RUNS) or []
+
+# ---------------------------------------------------------------- prompt and controls
+st.segmented_control("Columns", list(range(view.MIN_COLUMNS, view.MAX_COLUMNS + 1)),
+                     key=state.persistent(view.COLUMNS, 3), on_change=state.sync,
+                     args=(view.COLUMNS,), disabled=running)
+prompt = param_widget(PAGE, COMPLETIONS, "prompt", label="Prompt", height=140)
+go, copy, link = st.columns([1, 1, 2])
+if running:
+    go.button("Stop", key="compare-stop", type="primary", on_click=view.stop_all,
+              width="stretch", help="Stop every column; the text so far is kept.")
+    compare = False
+else:
+    compare = go.button("Compare", key="compare-go", type="primary", width="stretch")
+copy.button("Copy settings from Completions", key="compare-copy", width="stretch",
+            on_click=view.copy_all_from_completions, disabled=running)
+with link:
+    share.share_control(PAGE, state.page_values(PAGE, COMPLETIONS), [],
+                        conn.api_key, view.share_extra())
+
+# ---------------------------------------------------------------- columns
+n = view.column_count()
+bodies, problems = [], []
+slots = []
+for i, col in enumerate(st.columns(n, gap="medium")):
+    with col:
+        st.subheader(f"Column {i + 1}")
+        invalid: set[str] = set()
+        view.column_settings(i, conn, invalid, running)
+        body, problem = view.column_body(i, prompt or "")
+        bodies.append(body)
+        problems.append(f"Column {i + 1}: {problem}" if body is None else "")
+        slots.append(st.container())
+
+if compare and not running:
+    if any(b is None for b in bodies):
+        st.error("Nothing was sent. " + " ".join(p for p in problems if p),
+                 icon=":material/block:")
+    else:
+        view.start(conn, bodies)
+        runs, running = st.session_state[view.RUNS], True
+
+# ---------------------------------------------------------------- output
+if runs:
+    models = st.session_state.get(view.MODELS) or [None] * len(runs)
+    if running:
+        cards = []
+        for i, slot in enumerate(slots[:len(runs)]):
+            with slot:
+                cards.extend(stream_view.draw_cards(1, prefix=f"col{i}-"))
+        view.follow_all(runs[:len(cards)], cards)
+        st.rerun()  # redraw with Compare in place of Stop, and the metrics
+    for i, (run, slot) in enumerate(zip(runs, slots)):
+        with slot:
+            result = run.snapshot(with_tokens=False)
+            st.caption(view.metrics_line(run, models[i]))
+            if result.error is not None:
+                st.error(result.error.describe(), icon=":material/error:")
+            stream_view.show_finished(result, prefix=f"col{i}-")
