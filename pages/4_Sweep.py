@@ -1,0 +1,83 @@
+"""Sweep: a labelled grid of completions for one prompt, one or two parameters varied."""
+import streamlit as st
+
+from lib import text_sweep
+from lib.catalogue import COMPLETIONS, ValidationError, build_request
+from lib.ui import share, state, sweep_view as view
+from lib.ui.compare_view import COMPACT
+from lib.ui.models import model_picker
+from lib.ui.presets_panel import presets_panel
+from lib.ui.sidebar import connection_sidebar
+from lib.ui.widgets import param_widget
+
+PAGE = view.PAGE
+
+st.set_page_config(page_title="Sweep · Together Playground", page_icon=":material/grid_on:",
+                   layout="wide")
+conn = connection_sidebar()
+st.title("Sweep")
+st.caption("An X/Y plot for text: the same prompt with one or two parameters varied, every "
+           "cell with its finish reason, token count, latency and mean logprob.")
+if conn is None:
+    st.stop()
+
+view.set_axes(share.apply_link(PAGE, COMPLETIONS))
+values = state.page_values(PAGE, COMPLETIONS)
+run = st.session_state.get(view.RUN)
+running = run is not None and run.running
+invalid: set[str] = set()
+
+settings, axes = st.columns([2, 3], gap="large")
+with settings:
+    model_picker(PAGE, COMPLETIONS, conn)
+    param_widget(PAGE, COMPLETIONS, "prompt", label="Prompt", height=140, errors=invalid)
+    with st.expander("Fixed parameters", icon=":material/tune:"):
+        for name in COMPACT:
+            param_widget(PAGE, COMPLETIONS, name, errors=invalid)
+    presets_panel(PAGE, "completions")
+with axes:
+    x_name, x_text, y_name, y_text = view.axes_inputs(running)
+    plan, problem = None, ""
+    try:
+        base = build_request(COMPLETIONS, values, st.session_state.get(state.pinned_key(PAGE), []))
+        plan = view.make_plan(base, x_name, x_text, y_name, y_text)
+    except ValidationError as exc:
+        problem = "; ".join(e.message for e in exc.errors)
+    except text_sweep.SweepError as exc:
+        problem = str(exc)
+    if invalid:
+        plan, problem = None, "Fix the fields marked in red first."
+    if plan is None:
+        st.caption(f"Not ready to run: {problem}")
+    else:
+        st.markdown(view.estimate_line(plan, conn))
+    go, link = st.columns([1, 2])
+    if running:
+        go.button("Stop", key="sweep-stop", type="primary", on_click=run.stop, width="stretch",
+                  help="Cells not yet sent are skipped; finished ones are kept.")
+        start = False
+    else:
+        start = go.button("Run sweep", key="sweep-run", type="primary", width="stretch",
+                          disabled=plan is None)
+    with link:
+        share.share_control(PAGE, values, st.session_state.get(state.pinned_key(PAGE), []),
+                            conn.api_key, view.share_extra())
+    ok = plan is not None and not running and view.confirmed(plan)
+    if start and plan is not None:
+        if not ok:
+            st.warning(f"This sweep sends {plan.request_count} requests: tick the box to "
+                       "confirm.", icon=":material/warning:")
+        else:
+            run, running = view.start(conn, plan), True
+
+if run is not None:
+    if running:
+        view.follow(run, st.progress(0.0, text="starting…"))
+        st.rerun()
+    results = run.results()
+    failed = sum(r.error is not None for r in results)
+    st.caption(f"{run.plan.describe()} in {run.elapsed:.1f} s"
+               + (f" · {failed} failed" if failed else "")
+               + (" · stopped" if run.stopped else ""))
+    view.grid(run.plan, results)
+    view.downloads(run.plan, results)
