@@ -1,0 +1,124 @@
+"""The History page's regions: the list, one run opened, restore, replay, delete.
+
+Outputs are shown as text (escaped), never as HTML; images by reference to the image
+store. Any ``HistoryError`` is shown in its own words: the library never rewrites a file
+it cannot read, so nothing recorded is lost by looking.
+"""
+from __future__ import annotations
+
+import html
+import json
+from datetime import datetime
+from typing import Any
+
+import streamlit as st
+
+from lib import history, replay
+from lib.catalogue import COMPLETIONS, IMAGES
+from lib.connection import Connection
+from lib.image_store import ImageStore
+from lib.run_settings import ReplayError, replay_body, settings_from_request
+from lib.stream_run import StreamRun
+from lib.ui import state, stream_view, sweep_view
+
+PAGE = "history"
+REPLAY_TIMEOUT_S = 120
+# Where "Restore" sends a run: (state page, endpoint, page file). A Compare run is one
+# column's completion request, so it opens in Completions.
+TARGETS = {"completions": ("completions", COMPLETIONS, "pages/1_Completions.py"),
+           "compare": ("completions", COMPLETIONS, "pages/1_Completions.py"),
+           "images": ("images", IMAGES, "pages/2_Images.py"),
+           "sweep": ("sweep", COMPLETIONS, "pages/4_Sweep.py")}
+REPLAYABLE = ("completions", "compare")
+_DIFF_CSS = ("<style>.rd{white-space:pre-wrap;word-break:break-word;line-height:1.6}"
+             ".rd del{background:#fdd;text-decoration:line-through}"
+             ".rd ins{background:#dfd;text-decoration:none}</style>")
+
+
+def label(run: history.Run) -> str:
+    when = datetime.fromtimestamp(run.created).strftime("%Y-%m-%d %H:%M:%S")
+    return f"#{run.id} · {when} · {run.page} · {run.model} · {run.title or '(no prompt)'}"
+
+
+def table(runs: list[history.Run]) -> None:
+    st.dataframe([{"id": r.id,
+                   "when": datetime.fromtimestamp(r.created).strftime("%Y-%m-%d %H:%M:%S"),
+                   "page": r.page, "model": r.model, "status": r.status, "prompt": r.title}
+                  for r in runs], hide_index=True, width="stretch")
+
+
+def show_run(run: history.Run) -> None:
+    status = run.status + (f": {run.error}" if run.error else "")
+    st.caption(f"{run.provider or '—'} · {run.base_url or '—'} · {status}")
+    request, outputs, metrics = st.tabs(["Request", "Outputs", "Metrics"])
+    with request:
+        st.json(run.request)
+    with outputs:
+        _outputs(run)
+    with metrics:
+        st.json(run.metrics)
+
+
+def _outputs(run: history.Run) -> None:
+    st.html(stream_view.CSS)
+    if not run.outputs:
+        st.caption("No outputs were recorded.")
+    store = ImageStore()
+    for out in run.outputs:
+        if "file" in out:
+            try:
+                st.image(str(store.path(out["file"])), caption=f"seed {out.get('seed')}",
+                         width=256)
+            except (ValueError, OSError, FileNotFoundError):
+                st.caption(f"Image {out.get('index')}: the file is no longer in the store.")
+            continue
+        head = " · ".join(f"{k} {out[k]}" for k in ("x", "y", "finish_reason", "seed", "tokens")
+                          if out.get(k) is not None)
+        st.markdown(f"**Output {out.get('index', '')}** · {head}")
+        if out.get("error"):
+            st.error(out["error"])
+        st.html(stream_view.text_html(str(out.get("text") or "")))
+
+
+def restore(run: history.Run) -> None:
+    """Button callback target: the run's settings into its page, then go there."""
+    page, endpoint, _ = TARGETS[run.page]
+    values, pinned = settings_from_request(endpoint, run.request)
+    state.restore(page, endpoint, values, pinned)
+    if run.page == "sweep":
+        sweep_view.set_axes(sweep_view.axes_from_history(run.metrics))
+
+
+def replay_run(run: history.Run, conn: Connection) -> None:
+    """Re-run with the same seed(s) and show the verdict and a word diff."""
+    try:
+        body = replay_body(run.request, run.outputs)
+    except ReplayError as exc:
+        st.error(str(exc))
+        return
+    with st.spinner("Re-running with the recorded seed…"):
+        rerun = StreamRun(conn.client, body).start()
+        rerun.join(REPLAY_TIMEOUT_S)
+    result = rerun.snapshot(with_tokens=False)
+    if result.error is not None:
+        st.error(f"The re-run failed: {result.error.describe()}")
+        return
+    recorded = [str(o.get("text") or "") for o in sorted(run.outputs,
+                                                          key=lambda o: o.get("index", 0))]
+    verdict = replay.compare_outputs(recorded, [c.text for c in result.choices])
+    (st.success if verdict.identical else st.warning)(
+        f"Replay with seed {body.get('seed')}: {verdict.summary}")
+    for choice in verdict.choices:
+        if not choice.identical:
+            st.html(diff_html(choice.segments))
+
+
+def diff_html(segments: list[replay.Segment]) -> str:
+    """Recorded vs replayed words; every piece escaped, so output cannot become markup."""
+    tags = {replay.EQUAL: "span", replay.DELETE: "del", replay.INSERT: "ins"}
+    body = "".join(f"<{tags[op]}>{html.escape(text)}</{tags[op]}>" for op, text in segments)
+    return f'{_DIFF_CSS}<div class="rd">{body}</div>'
+
+
+def request_json(run: history.Run) -> str:
+    return json.dumps(run.request, ensure_ascii=False, indent=2)

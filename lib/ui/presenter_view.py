@@ -1,0 +1,90 @@
+"""Presenter mode: large type, no sidebar and no key, presets as scenes, recorded playback.
+
+The page never draws the connection sidebar (the key field does not exist on it, not
+merely hidden); it uses the connection the other pages last chose. A playback of a
+recorded run is labelled as such on screen the whole time it plays.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from lib import history, replay
+from lib.catalogue import COMPLETIONS
+from lib.presets import PresetError, PresetStore, Preset
+from lib.ui import state, stream_view
+from lib.ui.models import TEXT_TYPES, list_models
+
+PAGE = "presenter"
+SCENE = f"{PAGE}:scene"
+MAX_PLAYBACK_GAP_S = 1.0
+CSS = """<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
+[data-testid="stSidebarNav"], header[data-testid="stHeader"] {display:none !important}
+.stApp, .stApp p, .stApp textarea, .stApp button {font-size:1.45rem !important}
+.stApp h1 {font-size:3rem !important}
+.ct {font-size:1.6rem !important; line-height:1.7 !important}
+</style>"""
+
+
+def hide_chrome() -> None:
+    st.html(CSS)
+
+
+def scenes() -> list[Preset]:
+    try:
+        return PresetStore().list("completions")
+    except PresetError as exc:
+        st.warning(str(exc))
+        return []
+
+
+def init_values(conn) -> None:
+    """First visit: start from the Completions page's settings, with a model that exists."""
+    if state.values_key(PAGE) not in st.session_state:
+        source = st.session_state.get(state.values_key("completions")) or {}
+        state.restore(PAGE, COMPLETIONS, source)
+    values = state.page_values(PAGE, COMPLETIONS)
+    if not values.get("model"):
+        models = list_models(conn, TEXT_TYPES)
+        local = [m.id for m in models if m.id.startswith("local/")]
+        values["model"] = (local or [m.id for m in models] or [""])[0]
+
+
+def step(delta: int, count: int) -> None:
+    st.session_state[SCENE] = (st.session_state.get(SCENE, 0) + delta) % max(count, 1)
+    apply_scene(scenes()[st.session_state[SCENE]])
+
+
+def apply_scene(preset: Preset) -> None:
+    values = state.page_values(PAGE, COMPLETIONS)
+    state.restore(PAGE, COMPLETIONS, preset.apply_to(values), preset.pinned)
+
+
+def recorded_runs() -> list[history.Run]:
+    try:
+        return [r for r in history.History().list(page="completions", limit=20)
+                if r.status == history.OK]
+    except history.HistoryError:
+        return []
+
+
+def play_back(run_id: int) -> None:
+    """A recorded run at its recorded pace (long pauses shortened), marked as a replay."""
+    try:
+        run = history.History().get(run_id)
+    except history.HistoryError as exc:
+        st.error(str(exc))
+        return
+    if run is None or not run.events:
+        st.warning("That run has no recorded stream to play back.")
+        return
+    st.info("Replay of a recorded run — not a live request.", icon=":material/replay:")
+    n = max(int(run.request.get("n", 1)), 1 + max(e[1] for e in run.events))
+    cards = stream_view.draw_cards(n, prefix="replay-")
+    texts = [""] * n
+    for _, index, text in replay.paced_events(run.events, max_gap=MAX_PLAYBACK_GAP_S):
+        texts[index] += text
+        cards[index].tail.html(stream_view.text_html(texts[index]))
+    for card, out in zip(cards, sorted(run.outputs, key=lambda o: o.get("index", 0))):
+        card.header.markdown(f"Choice {out.get('index')} · **{out.get('finish_reason')}** · "
+                             "replay")
