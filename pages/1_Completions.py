@@ -4,8 +4,9 @@ import streamlit as st
 from lib import snippets
 from lib.catalogue import COMPLETIONS
 from lib.stream_run import StreamRun
-from lib.ui import completions_view as view, state, stream_view
+from lib.ui import completions_view as view, share, state, stream_view
 from lib.ui.models import find_model, model_picker
+from lib.ui.presets_panel import presets_panel
 from lib.ui.sidebar import connection_sidebar
 from lib.ui.widgets import param_widget
 
@@ -20,6 +21,7 @@ st.title("Completions")
 if conn is None:
     st.stop()
 
+share.apply_link(PAGE, COMPLETIONS)
 values = state.page_values(PAGE, COMPLETIONS)
 invalid: set[str] = set()
 run: StreamRun | None = st.session_state.get(RUN)
@@ -29,29 +31,30 @@ running = run is not None and run.running
 left, right = st.columns([3, 2], gap="large")
 with right:
     view.parameter_tabs(PAGE, conn, invalid)
+    presets_panel(PAGE, "completions")
+    share.share_control(PAGE, values, st.session_state.get(state.pinned_key(PAGE), []),
+                        conn.api_key)
 with left:
     model_picker(PAGE, COMPLETIONS, conn)
-    param_widget(PAGE, COMPLETIONS, "prompt", height=260, errors=invalid,
-                 label="Prompt")
-    st.caption("Ctrl/⌘ + Enter in the prompt generates.")
-    generate = view.action_buttons(PAGE, run, running)
+    param_widget(PAGE, COMPLETIONS, "prompt", height=260, errors=invalid, label="Prompt")
     body, problem = view.request_preview(PAGE, invalid)
+
+    # Generate starts the run before the buttons are drawn, so this very run shows Stop.
+    if view.generate_pressed() and not running:
+        if body is None:
+            st.error(f"Nothing was sent. {problem}", icon=":material/block:")
+        else:
+            model = find_model(conn, body["model"])
+            record = view.history_recorder(conn, body, model)
+            run = StreamRun(conn.client, body, on_finish=record).start()
+            st.session_state[RUN], st.session_state[RUN_MODEL] = run, model
+            running = True
+    view.action_buttons(PAGE, run, running)
     if body is not None:
         st.caption(snippets.sent_summary(body))
         view.code_expander(conn.base_url, body)
     else:
         st.caption(f"Not ready to send: {problem}")
-
-# ---------------------------------------------------------------- start a run
-if generate and not running:
-    if body is None:
-        st.error(f"Nothing was sent. {problem}", icon=":material/block:")
-    else:
-        model = find_model(conn, body["model"])
-        record = view.history_recorder(conn, body, model)
-        run = StreamRun(conn.client, body, on_finish=record).start()
-        st.session_state[RUN], st.session_state[RUN_MODEL] = run, model
-        running = True
 
 # ---------------------------------------------------------------- the run
 if run is not None:

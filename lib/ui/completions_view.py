@@ -98,21 +98,29 @@ def bias_helper(page: str, conn: Connection) -> None:
                                       for t in tokens) if tokens else "No tokens came back.")
 
 
-def action_buttons(page: str, run: StreamRun | None, running: bool) -> bool:
-    """Generate (or Stop while running) and Reset; True when Generate was pressed."""
-    go, reset, script = st.columns([1, 1, 2])
+GENERATE = "generate"
+
+
+def generate_pressed() -> bool:
+    """Whether Generate was clicked, read before the button is drawn again (see the page)."""
+    return bool(st.session_state.get(GENERATE))
+
+
+def action_buttons(page: str, run: StreamRun | None, running: bool) -> None:
+    """Generate (or Stop while running), Reset, and the Ctrl/Cmd+Enter shortcut."""
+    go, reset, script = st.columns([1, 1.3, 1.7])
     if running:
         go.button("Stop", key="stop", type="primary", on_click=run.stop, width="stretch",
                   help="Close the connection now; the text received so far is kept.")
-        pressed = False
     else:
-        pressed = go.button("Generate", key="generate", type="primary", width="stretch")
+        go.button("Generate", key=GENERATE, type="primary", width="stretch")
     reset.button("Reset to defaults", key="reset", on_click=_reset, args=(page,),
                  width="stretch", help="Every parameter back to its default (model and "
                                        "prompt are kept).")
     with script:
+        if not running:
+            st.caption("or Ctrl/⌘ + Enter in the prompt")
         st.html(CTRL_ENTER, unsafe_allow_javascript=True)
-    return pressed
 
 
 def _reset(page: str) -> None:
@@ -166,7 +174,7 @@ def run_metrics(view: RunView, model: ModelInfo | None) -> None:
              ("Prompt tokens", usage.prompt_tokens if usage else "—"),
              ("Completion tokens", usage.completion_tokens if usage else view.token_count),
              ("Total tokens", usage.total_tokens if usage else "—"),
-             ("Estimated cost", f"${cost:.6f}" if cost is not None else "—")]
+             ("Estimated cost", _money(cost))]
     for col, (label, value) in zip(st.columns(len(cells)), cells):
         col.metric(label, value)
     finishes = Counter(c.finish_reason or "—" for c in view.choices)
@@ -174,6 +182,12 @@ def run_metrics(view: RunView, model: ModelInfo | None) -> None:
                + ", ".join(f"{reason} ×{k}" for reason, k in finishes.items())
                + (f" · request id `{view.request_id}`" if view.request_id else "")
                + ("" if cost is not None else " · no price in the model listing"))
+
+
+def _money(usd: float | None) -> str:
+    if usd is None:
+        return "—"
+    return "$0" if usd == 0 else f"${usd:.2g}" if usd < 0.01 else f"${usd:.4f}"
 
 
 def token_probabilities(page: str, view: RunView) -> None:

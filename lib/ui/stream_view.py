@@ -24,7 +24,7 @@ COMMIT_MIN_CHARS = 200     # a finished line block shorter than this stays in th
 WAIT_SLICE_S = 0.5         # how long to sleep when nothing arrives (keeps reruns snappy)
 
 CSS = """<style>
-[class*="st-key-choice-"][class*="-text"]{gap:0 !important}
+[class*="choice-"][class*="-text"][data-testid="stVerticalBlock"]{gap:0 !important}
 .ct{white-space:pre-wrap;word-break:break-word;font-size:1rem;line-height:1.6;margin:0}
 .ct-wait{opacity:.5;font-style:italic}
 </style>"""
