@@ -68,5 +68,5 @@ if run is not None:
         st.error(result.error.describe(), icon=":material/error:")
     view.run_metrics(result, st.session_state.get(RUN_MODEL))
     stream_view.show_finished(result)
-    view.token_probabilities(PAGE, result)
+    view.token_probabilities(PAGE, result, requested=bool(run.params.get("logprobs")))
     view.choices_board(PAGE, result)

@@ -181,7 +181,8 @@ def run_metrics(view: RunView, model: ModelInfo | None) -> None:
     st.caption(f"Run {view.status} in {view.elapsed:.2f} s · finish reasons: "
                + ", ".join(f"{reason} ×{k}" for reason, k in finishes.items())
                + (f" · request id `{view.request_id}`" if view.request_id else "")
-               + ("" if cost is not None else " · no price in the model listing"))
+               + (" · no price in the model listing" if model is None or (
+                   model.input_price is None and model.output_price is None) else ""))
 
 
 def _money(usd: float | None) -> str:
@@ -190,8 +191,13 @@ def _money(usd: float | None) -> str:
     return "$0" if usd == 0 else f"${usd:.2g}" if usd < 0.01 else f"${usd:.4f}"
 
 
-def token_probabilities(page: str, view: RunView) -> None:
-    """Heat-maps of the completion (and, with echo, the prompt) by token probability."""
+def token_probabilities(page: str, view: RunView, requested: bool) -> None:
+    """Heat-maps of the completion (and, with echo, the prompt) by token probability.
+
+    Shown only when logprobs were asked for: some servers send them regardless.
+    """
+    if not requested:
+        return
     with_numbers = [c for c in view.choices if any(t.logprob is not None for t in c.tokens)]
     if not with_numbers and not view.prompt_tokens:
         return
