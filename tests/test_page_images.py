@@ -26,6 +26,10 @@ def by_label(widgets, label):
     return matches[0]
 
 
+def uploader(at):
+    return by_label(at.file_uploader, "Restore settings from a PNG")
+
+
 def image_requests(backend):
     return [r["body"] for r in backend.requests_seen
             if r["path"].endswith("/images/generations")]
@@ -50,7 +54,7 @@ def test_every_parameter_has_a_widget(at):
     assert {"Output format", "Response format", "Seed"} <= groups
     assert by_label(at.selectbox, "Model").value == "local/procedural-image"
     assert by_label(at.button, "Generate images")
-    assert [f.label for f in at.file_uploader] == ["Restore settings from a PNG"]
+    assert by_label(at.file_uploader, "Restore settings from a PNG")
 
 
 def test_width_not_a_multiple_of_8_is_explained_and_nothing_is_sent(at, fresh_backend):
@@ -88,10 +92,11 @@ def test_generating_two_images_shows_both_with_their_seeds(at, fresh_backend):
     assert sent["n"] == 2 and sent["width"] == 64 and isinstance(sent["seed"], int)
     captions = [i.captions[0] for i in at.image]
     seed = sent["seed"]
-    assert captions == [f"#1 · seed {seed} · 64×64", f"#2 · seed {seed + 1} · 64×64"]
+    assert captions == [f"#1 · seed {seed}", f"#2 · seed {seed + 1}"]
     assert [b.label for b in at.button].count("Reuse seed") == 2
-    assert {d.label for d in at.get("download_button")} == {"Download grid (PNG)",
-                                                           "Download all (ZIP)", "PNG"}
+    downloads = [d.label for d in at.get("download_button")]
+    assert {"Download grid (PNG)", "Download all (ZIP)"} <= set(downloads)
+    assert downloads.count("PNG") == 2
     # reuse the second image's seed: the seed field switches to fixed with that number
     [b for b in at.button if b.label == "Reuse seed"][1].click().run()
     assert by_label(at.text_input, "Seed value").value == str(seed + 1)
@@ -122,7 +127,7 @@ def test_dropping_a_png_restores_its_settings(at):
                 "height": 384, "seed": 1234, "steps": 7, "guidance_scale": 5.0,
                 "api_key": "must-not-restore", "sampler": "euler"}
     png = encode_png(Image.new("RGB", (8, 8)), settings)
-    at.file_uploader[0].upload("made_here.png", png, "image/png").run()
+    uploader(at).upload("made_here.png", png, "image/png").run()
     assert not at.exception
     assert by_label(at.text_area, "Prompt").value == "a lighthouse"
     assert (by_label(at.number_input, "Width").value,
@@ -136,8 +141,7 @@ def test_dropping_a_png_restores_its_settings(at):
 
 
 def test_a_png_without_settings_is_refused_in_plain_words(at):
-    at.file_uploader[0].upload("plain.png", encode_png(Image.new("RGB", (4, 4))),
-                               "image/png").run()
+    uploader(at).upload("plain.png", encode_png(Image.new("RGB", (4, 4))), "image/png").run()
     assert "carries no generation settings" in at.error[0].value
 
 

@@ -22,7 +22,7 @@ from lib.image_batch import PlannedRequest, batch_runner, cap_for, plan_batch, r
 from lib.image_run import (BATCH, FAILED, OK, RUNNING, STOPPED, SWEEP, ImageRun, cached,
                            grid_png, image_png, zip_bytes)
 from lib.image_store import ImageStore
-from lib.image_sweep import (AXES, CONFIRM_ABOVE, SweepError, describe_plan, layout_of,
+from lib.image_sweep import (AXES, CONFIRM_ABOVE, SEED, SweepError, describe_plan, layout_of,
                              plan_from_text, sweep_plot)
 from lib.images import (EncodeCache, ImageSettingsError, decode_image, display_copy,
                         read_png_settings, zip_name)
@@ -246,13 +246,19 @@ def draw_results(run: ImageRun, store: ImageStore, interactive: bool) -> None:
         _draw_plot(run, store)
         if not interactive:
             return
-    per_row = min(TILES_PER_ROW, max(1, run.total))
+    per_row = tiles_per_row(run.total)
     failed = {p: f for f in run.failures for p in f.positions}
     for row_start in range(0, run.total, per_row):
         cols = st.columns(per_row)
         for p in range(row_start, min(run.total, row_start + per_row)):
             with cols[p - row_start]:
                 _tile(run, p, store, failed.get(p), interactive)
+
+
+def tiles_per_row(count: int) -> int:
+    """Two across up to 4 images, three up to 9, then four: tiles stay big enough to judge
+    and their buttons fit on one line."""
+    return 2 if count <= 4 else 3 if count <= 9 else TILES_PER_ROW
 
 
 def _tile(run: ImageRun, position: int, store: ImageStore, failure, interactive: bool) -> None:
@@ -267,7 +273,7 @@ def _tile(run: ImageRun, position: int, store: ImageStore, failure, interactive:
         return
     thumb = _thumb(store, image.thumb_key)
     seed = "random" if image.seed is None else image.seed
-    caption = f"#{position + 1} · seed {seed} · {image.width}×{image.height}"
+    caption = f"#{position + 1} · seed {seed}"
     if thumb is None:
         st.caption(f"{caption} — no longer on disk.")
         return
@@ -289,19 +295,20 @@ def _tile_actions(run: ImageRun, position: int, store: ImageStore) -> None:
     key = f"{PAGE}:{run.id}:{position}"
     with st.container(horizontal=True, gap="small"):
         if image.seed is not None and 0 <= image.seed <= SEED_MAX:
-            if st.button("Reuse seed", key=f"{key}:seed", help=f"Set the seed to {image.seed}"):
+            if st.button("Reuse seed", key=f"{key}:seed", type="tertiary",
+                         icon=":material/replay:", help=f"Set the seed to {image.seed}"):
                 _reuse_seed(image.seed)
                 st.rerun()  # leave the fragment: the seed field is outside it
-        if st.button("Enlarge", key=f"{key}:big", icon=":material/zoom_in:"):
+        if st.button("Enlarge", key=f"{key}:big", type="tertiary", icon=":material/zoom_in:"):
             enlarge(run, position)
         st.download_button(
             "PNG", data=lambda: cached(encode_cache(), run, ("png", position),
                                        lambda: image_png(run, position, store)),
             file_name=zip_name(position + 1, image.seed), mime="image/png",
-            key=f"{key}:png", on_click="ignore", icon=":material/download:",
+            key=f"{key}:png", on_click="ignore", icon=":material/download:", type="tertiary",
             help="This image as a PNG with its settings embedded (prompt, seed, size…).")
         if image.url:
-            if st.button("Use image", key=f"{key}:url",
+            if st.button("Use image", key=f"{key}:url", type="tertiary", icon=":material/input:",
                          help="Put this image's URL into Image URL, as a starting image."):
                 _use_image(image.url)
                 st.rerun()
@@ -407,9 +414,10 @@ def sweep_section(body: dict[str, Any] | None, problem: str, conn: Connection,
     except SweepError as exc:
         st.error(str(exc), icon=":material/error:")
         return
+    seed_swept = SEED in (x_kind, y_kind)
     st.markdown(f"**{describe_plan(plan)}**, one image each; everything else as set above"
-                + ("" if body.get("seed") is not None else ", with one random seed for all")
-                + ".")
+                + ("" if seed_swept or body.get("seed") is not None
+                   else ", with one random seed for all") + ".")
     confirmed = True
     if plan.needs_confirm:
         confirmed = st.checkbox(f"Yes, send {plan.request_count} requests "
