@@ -72,8 +72,9 @@ def share_control(page: str, values: Mapping[str, Any], pinned: list[str],
         st.session_state[_applied_key(page)] = params[sharelink.STATE_PARAM]
         st.session_state[url_key] = _full_url(params)
     if st.session_state.get(url_key):
-        st.caption("Copy this link (button at its right); it holds no API key.")
-        st.code(st.session_state[url_key], language=None, wrap_lines=True)
+        with st.container(key=f"{page}-share-link"):
+            st.caption("Copy this link (button at its right); it holds no API key.")
+            st.code(st.session_state[url_key], language=None, wrap_lines=True)
 
 
 def _full_url(params: Mapping[str, str]) -> str:
