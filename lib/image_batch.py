@@ -111,8 +111,10 @@ class RequestRunner:
     """
 
     def __init__(self, generate: Generate, bodies: Sequence[Mapping[str, Any]],
-                 max_workers: int = MAX_CONCURRENT):
+                 max_workers: int = MAX_CONCURRENT,
+                 finish: Callable[[Outcome], Any] | None = None):
         self._generate = generate
+        self._finish = finish
         self._bodies = [dict(b) for b in bodies]
         self._max_workers = max(1, min(max_workers, len(self._bodies) or 1))
         self._stopped = threading.Event()
@@ -124,17 +126,19 @@ class RequestRunner:
     def stopped(self) -> bool:
         return self._stopped.is_set()
 
-    def _call(self, index: int) -> Outcome:
+    def _call(self, index: int) -> Any:
         began = time.perf_counter()
         try:
-            result = self._generate(self._bodies[index])
+            outcome = Outcome(index, result=self._generate(self._bodies[index]))
         except TogetherError as exc:
-            return Outcome(index, error=exc, seconds=time.perf_counter() - began)
-        return Outcome(index, result=result, seconds=time.perf_counter() - began)
+            outcome = Outcome(index, error=exc)
+        outcome.seconds = time.perf_counter() - began
+        return outcome if self._finish is None else self._finish(outcome)
 
-    def outcomes(self, tick: float | None = None) -> Iterator[Outcome | None]:
-        """Each request's Outcome as it completes; with ``tick``, also None every ``tick``
-        seconds while waiting, so a caller can redraw a clock or notice it was stopped."""
+    def outcomes(self, tick: float | None = None) -> Iterator[Any]:
+        """Each request's Outcome (or what ``finish`` made of it, in the worker thread) as
+        it completes; with ``tick``, also None every ``tick`` seconds while waiting, so a
+        caller can redraw a clock or notice it was stopped."""
         pool = ThreadPoolExecutor(self._max_workers, thread_name_prefix="image-request")
         pending: set[Future] = set()
         next_index = 0
@@ -243,7 +247,11 @@ def store_image(image: GeneratedImage, plan: PlannedRequest, request: int,
 
 
 def settle(outcome: Outcome, plans: Sequence[PlannedRequest], store: ImageStore) -> Arrival:
-    """Store an outcome's images and name its failures (whole request or single items)."""
+    """Store an outcome's images and name its failures (whole request or single items).
+
+    An image that cannot be written to disk (disk full, no permission) is a failure of
+    that image, said in words, like any other.
+    """
     plan = plans[outcome.request]
     arrival = Arrival(outcome.request)
     if outcome.error is not None:
@@ -252,8 +260,15 @@ def settle(outcome: Outcome, plans: Sequence[PlannedRequest], store: ImageStore)
         return arrival
     assert outcome.result is not None
     for image in outcome.result.images:
-        if 0 <= image.index < plan.count:
+        if not 0 <= image.index < plan.count:
+            continue
+        try:
             arrival.images.append(store_image(image, plan, outcome.request, store))
+        except OSError as exc:
+            arrival.failures.append(Failure(
+                outcome.request, [plan.first + image.index],
+                f"Could not keep image {plan.first + image.index + 1} on disk "
+                f"({exc.strerror or exc}); check the data folder's free space."))
     for index, error in outcome.result.errors:
         arrival.failures.append(Failure(outcome.request, [plan.first + index],
                                         error.describe(), error.status))
@@ -268,14 +283,18 @@ def settle(outcome: Outcome, plans: Sequence[PlannedRequest], store: ImageStore)
     return arrival
 
 
-def batch_runner(generate: Generate, plans: Sequence[PlannedRequest],
+def batch_runner(generate: Generate, plans: Sequence[PlannedRequest], store: ImageStore,
                  max_workers: int = MAX_CONCURRENT) -> RequestRunner:
-    return RequestRunner(generate, [p.body for p in plans], max_workers)
+    """A runner for planned requests whose outcomes come out as Arrivals.
+
+    Storing the bytes and making the screen copy happen in the worker thread that fetched
+    them, so several answers are settled at once and the page only draws.
+    """
+    return RequestRunner(generate, [p.body for p in plans], max_workers,
+                         finish=lambda outcome: settle(outcome, plans, store))
 
 
-def run_batch(runner: RequestRunner, plans: Sequence[PlannedRequest], store: ImageStore,
-              tick: float | None = None) -> Iterator[Arrival | None]:
-    """Yield each planned request's Arrival as it lands (None on a tick); ``runner`` was
-    made from the same plans (``batch_runner``) and may be stopped from elsewhere."""
-    for outcome in runner.outcomes(tick):
-        yield None if outcome is None else settle(outcome, plans, store)
+def run_batch(runner: RequestRunner, tick: float | None = None) -> Iterator[Arrival | None]:
+    """Each planned request's Arrival as it lands (None on a tick); ``runner`` comes from
+    ``batch_runner`` and may be stopped from elsewhere."""
+    yield from runner.outcomes(tick)

@@ -87,11 +87,11 @@ def test_four_images_show_with_seeds_and_download_with_settings(app_server, fres
     small_batch(page, 4)
     expect(page.get_by_text("4 images of 256×256")).to_be_visible()
     generate(page)
+    expect(page.get_by_text("4 of 4 images")).to_be_visible()
     expect(tiles(page)).to_have_count(4)
     captions = tiles(page).all_inner_texts()
     seeds = [int(re.search(r"seed (\d+)", c).group(1)) for c in captions]
     assert seeds == list(range(seeds[0], seeds[0] + 4))
-    expect(page.get_by_text("4 of 4 images")).to_be_visible()
     assert_no_exception(page)
     page.screenshot(path=str(screenshot_dir / "images_batch.png"), full_page=True)
 
@@ -146,6 +146,7 @@ def test_a_2x2_sweep_shows_a_labelled_plot(app_server, fresh_backend, page, scre
     expect(page.get_by_text("2 × 2 = 4 requests")).to_be_visible()
     page.get_by_role("button", name=re.compile("Run sweep")).click()
     settle(page)
+    expect(page.get_by_text("4 of 4 images")).to_be_visible()
     plot = page.get_by_test_id("stImage").filter(has_text="X/Y plot: Seed × Guidance scale")
     expect(plot).to_be_visible()
     assert plot.locator("img").evaluate(

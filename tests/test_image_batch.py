@@ -34,8 +34,8 @@ def generate_with(backend):
 
 
 def collect(backend, plans, store, **runner_kw):
-    runner = batch_runner(generate_with(backend), plans, **runner_kw)
-    return [a for a in run_batch(runner, plans, store) if a is not None]
+    runner = batch_runner(generate_with(backend), plans, store, **runner_kw)
+    return [a for a in run_batch(runner) if a is not None]
 
 
 def test_plan_splits_at_the_cap_with_seeds_that_continue_across_requests():
@@ -105,9 +105,10 @@ def test_a_bad_url_item_fails_alone(fresh_backend, tmp_path):
 def test_stop_sends_nothing_new_and_keeps_what_arrived(fresh_backend, tmp_path):
     fresh_backend.clear_requests()
     plans = plan_batch(body(n=16, seed=9), cap=1)
-    runner = batch_runner(generate_with(fresh_backend), plans, max_workers=1)
+    runner = batch_runner(generate_with(fresh_backend), plans, ImageStore(tmp_path),
+                          max_workers=1)
     kept: list[Arrival] = []
-    for arrival in run_batch(runner, plans, ImageStore(tmp_path)):
+    for arrival in run_batch(runner):
         kept.append(arrival)
         if len(kept) == 2:
             runner.stop()
@@ -146,3 +147,13 @@ def test_thumbnail_is_a_small_jpeg_of_the_same_shape():
     thumb = decode_image(data)
     assert thumb.format == "JPEG" and thumb.size == (256, 128)
     assert decode_image(thumbnail_jpeg(Image.new("RGBA", (40, 80)))).size == (40, 80)
+
+
+def test_an_image_that_cannot_be_kept_on_disk_is_a_failure_in_words(fresh_backend, tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the store's folder should be")
+    plans = plan_batch(body(n=2, seed=5), cap=4)
+    (arrival,) = collect(fresh_backend, plans, ImageStore(blocked))
+    assert arrival.images == []
+    assert sorted(p for f in arrival.failures for p in f.positions) == [0, 1]
+    assert "Could not keep image 1 on disk" in arrival.failures[0].message

@@ -29,7 +29,7 @@ def finished_run(backend, tmp_path, n=3, output_format="png"):
         with Client(api_key=KEY, base_url=backend.base_url) as client:
             return client.generate_images(request)
 
-    for arrival in run_batch(batch_runner(generate, plans), plans, store):
+    for arrival in run_batch(batch_runner(generate, plans, store)):
         run.add(arrival)
     run.finish()
     return run, store

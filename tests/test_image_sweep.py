@@ -70,7 +70,7 @@ def test_a_2x2_sweep_on_the_backend_gives_a_labelled_plot(fresh_backend, tmp_pat
             return c.generate_images(body)
 
     plans = plan.requests()
-    arrivals = [a for a in run_batch(batch_runner(generate, plans), plans, store) if a]
+    arrivals = [a for a in run_batch(batch_runner(generate, plans, store)) if a]
     stored = {im.position: im for a in arrivals for im in a.images}
     assert sorted(stored) == [0, 1, 2, 3]
     assert stored[2].seed == 6 and stored[2].settings["steps"] == 2

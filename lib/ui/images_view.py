@@ -198,10 +198,10 @@ def execute(run: ImageRun, plans: list[PlannedRequest], conn: Connection,
     _history_start(run, conn)
     stop_slot.button("Stop", key=f"{PAGE}:stop", icon=":material/stop_circle:",
                      width="stretch", help="Send no further requests; keep what arrived.")
-    runner = batch_runner(_client_call(conn), plans)
+    runner = batch_runner(_client_call(conn), plans, store)
     began = time.perf_counter()
     try:
-        for arrival in run_batch(runner, plans, store, tick=TICK):
+        for arrival in run_batch(runner, tick=TICK):
             if arrival is not None:
                 run.add(arrival)
                 with grid_slot.container():
@@ -242,10 +242,8 @@ def _thumb(store: ImageStore, key: str) -> bytes | None:
 
 def draw_results(run: ImageRun, store: ImageStore, interactive: bool) -> None:
     """The grid (or a sweep's plot) with each image's seed; buttons only when finished."""
-    if run.kind == SWEEP:
-        _draw_plot(run, store)
-        if not interactive:
-            return
+    if run.kind == SWEEP and run.status != RUNNING:
+        _draw_plot(run, store)  # while running, cells not yet arrived would read "failed"
     per_row = tiles_per_row(run.total)
     failed = {p: f for f in run.failures for p in f.positions}
     for row_start in range(0, run.total, per_row):
@@ -330,8 +328,7 @@ def enlarge(run: ImageRun, position: int) -> None:
 
 def _draw_plot(run: ImageRun, store: ImageStore) -> None:
     """The sweep's labelled plot from the small copies, sized for the screen."""
-    thumbs: dict[int, Any] = {p: None for p in range(run.total)
-                              if p not in run.images and run.status != RUNNING}
+    thumbs: dict[int, Any] = {p: None for p in range(run.total) if p not in run.images}
     for p, image in run.images.items():
         data = _thumb(store, image.thumb_key)
         thumbs[p] = decode_image(data) if data else None
