@@ -5,6 +5,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from lib.history import History
 from lib.images import encode_png
 
 PAGE_FILE = "../pages/2_Images.py"
@@ -97,6 +98,9 @@ def test_generating_two_images_shows_both_with_their_seeds(at, fresh_backend):
     downloads = [d.label for d in at.get("download_button")]
     assert {"Download grid (PNG)", "Download all (ZIP)"} <= set(downloads)
     assert downloads.count("PNG") == 2
+    (recorded,) = History().list(page="images")
+    assert recorded.status == "ok" and recorded.request == sent  # the drawn seed included
+    assert [o["seed"] for o in recorded.outputs] == [seed, seed + 1]
     # reuse the second image's seed: the seed field switches to fixed with that number
     [b for b in at.button if b.label == "Reuse seed"][1].click().run()
     assert by_label(at.text_input, "Seed value").value == str(seed + 1)

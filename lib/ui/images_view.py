@@ -226,7 +226,10 @@ def runner_done(run: ImageRun) -> bool:
 
 def start_batch(body: dict[str, Any], conn: Connection) -> tuple[ImageRun, list]:
     plans = batch_plans(body)
-    run = ImageRun.from_plans(BATCH, body, plans, provider=conn.provider,
+    # The batch seed drawn for "random" is part of what was asked: history and the
+    # manifest can then make the whole batch again.
+    asked = dict(body, seed=plans[0].body["seed"])
+    run = ImageRun.from_plans(BATCH, asked, plans, provider=conn.provider,
                               base_url=conn.base_url)
     return run, plans
 
