@@ -49,7 +49,7 @@ with left:
             run = StreamRun(conn.client, body, on_finish=record).start()
             st.session_state[RUN], st.session_state[RUN_MODEL] = run, model
             running = True
-    view.action_buttons(PAGE, run, running)
+    button_slot = view.action_buttons(PAGE, run, running)
     if body is not None:
         st.caption(snippets.sent_summary(body))
         view.code_expander(conn.base_url, body)
@@ -59,14 +59,20 @@ with left:
 # ---------------------------------------------------------------- the run
 if run is not None:
     notice = st.empty()
+    summary = st.container()  # error and metrics, above the cards, once the run is over
     if running:
+        # No rerun at the end: the cards already hold the whole text, so only what is new
+        # (Generate back in place of Stop, metrics, token view, board) is sent.
         cards = stream_view.draw_cards(len(run.snapshot(with_tokens=False).choices))
         stream_view.follow(run, cards, notice)
-        st.rerun()  # redraw with Generate in place of Stop, and the finished views below
-    result = run.snapshot()
-    if result.error is not None:
-        st.error(result.error.describe(), icon=":material/error:")
-    view.run_metrics(result, st.session_state.get(RUN_MODEL))
-    stream_view.show_finished(result)
+        view.generate_button(button_slot)
+        result = run.snapshot()
+    else:
+        result = run.snapshot()
+        stream_view.show_finished(result)
+    with summary:
+        if result.error is not None:
+            st.error(result.error.describe(), icon=":material/error:")
+        view.run_metrics(result, st.session_state.get(RUN_MODEL))
     view.token_probabilities(PAGE, result, requested=bool(run.params.get("logprobs")))
     view.choices_board(PAGE, result)

@@ -106,21 +106,30 @@ def generate_pressed() -> bool:
     return bool(st.session_state.get(GENERATE))
 
 
-def action_buttons(page: str, run: StreamRun | None, running: bool) -> None:
-    """Generate (or Stop while running), Reset, and the Ctrl/Cmd+Enter shortcut."""
+def action_buttons(page: str, run: StreamRun | None, running: bool):
+    """Generate (or Stop while running), Reset, and the Ctrl/Cmd+Enter shortcut.
+
+    Returns the slot of the first button, so ``generate_button`` can put Generate back in
+    place of Stop when the stream ends, without a whole-page rerun.
+    """
     go, reset, script = st.columns([1, 1.3, 1.7])
+    slot = go.empty()
     if running:
-        go.button("Stop", key="stop", type="primary", on_click=run.stop, width="stretch",
-                  help="Close the connection now; the text received so far is kept.")
+        slot.button("Stop", key="stop", type="primary", on_click=run.stop, width="stretch",
+                    help="Close the connection now; the text received so far is kept.")
     else:
-        go.button("Generate", key=GENERATE, type="primary", width="stretch")
+        generate_button(slot)
     reset.button("Reset to defaults", key="reset", on_click=_reset, args=(page,),
                  width="stretch", help="Every parameter back to its default (model and "
                                        "prompt are kept).")
     with script:
-        if not running:
-            st.caption("or Ctrl/⌘ + Enter in the prompt")
+        st.caption("or Ctrl/⌘ + Enter in the prompt")
         st.html(CTRL_ENTER, unsafe_allow_javascript=True)
+    return slot
+
+
+def generate_button(slot) -> None:
+    slot.button("Generate", key=GENERATE, type="primary", width="stretch")
 
 
 def _reset(page: str) -> None:

@@ -20,6 +20,7 @@ import streamlit as st
 from lib.stream_run import RunView, StreamRun, ChoiceView
 
 MAX_UPDATES_PER_S = 20
+HEADER_UPDATES_PER_S = 2   # counts and rates in a card's title: no need to flicker at 20 Hz
 COMMIT_MIN_CHARS = 200     # a finished line block shorter than this stays in the tail
 WAIT_SLICE_S = 0.5         # how long to sleep when nothing arrives (keeps reruns snappy)
 
@@ -67,6 +68,7 @@ class ChoiceCard:
         self.committed = 0        # characters already shown in committed blocks
         self.shown_tail: str | None = None
         self.shown_header: str | None = None
+        self.header_at = 0.0
         self.state: tuple | None = None
 
     def update(self, c: ChoiceView, running: bool) -> None:
@@ -75,9 +77,12 @@ class ChoiceCard:
             return
         self.state = state
         header = f"Choice {c.index} · " + card_caption(c, running)
-        if header != self.shown_header:
+        now = time.monotonic()
+        ended = c.finish_reason is not None or not running
+        if header != self.shown_header and (
+                ended or now - self.header_at >= 1.0 / HEADER_UPDATES_PER_S):
             self.header.markdown(header)
-            self.shown_header = header
+            self.shown_header, self.header_at = header, now
         text = c.text
         cut = text.rfind("\n", self.committed)
         if cut - self.committed >= COMMIT_MIN_CHARS:
