@@ -27,13 +27,27 @@ st.segmented_control("Columns", list(range(view.MIN_COLUMNS, view.MAX_COLUMNS + 
                      key=state.persistent(view.COLUMNS, 3), on_change=state.sync,
                      args=(view.COLUMNS,), disabled=running)
 prompt = param_widget(PAGE, COMPLETIONS, "prompt", label="Prompt", height=140)
+n = view.column_count()
+bodies, problems = [], []
+for i in range(n):
+    body, problem = view.column_body(i, prompt or "")
+    bodies.append(body)
+    problems.append(f"Column {i + 1}: {problem}" if body is None else "")
+
+# Compare starts the runs before the buttons are drawn, so this very run shows Stop.
+if st.session_state.get("compare-go") and not running:
+    if any(b is None for b in bodies):
+        st.error("Nothing was sent. " + " ".join(p for p in problems if p),
+                 icon=":material/block:")
+    else:
+        view.start(conn, bodies)
+        runs, running = st.session_state[view.RUNS], True
 go, copy, link = st.columns([1, 1, 2])
 if running:
     go.button("Stop", key="compare-stop", type="primary", on_click=view.stop_all,
               width="stretch", help="Stop every column; the text so far is kept.")
-    compare = False
 else:
-    compare = go.button("Compare", key="compare-go", type="primary", width="stretch")
+    go.button("Compare", key="compare-go", type="primary", width="stretch")
 copy.button("Copy settings from Completions", key="compare-copy", width="stretch",
             on_click=view.copy_all_from_completions, disabled=running)
 with link:
@@ -41,26 +55,12 @@ with link:
                         conn.api_key, view.share_extra())
 
 # ---------------------------------------------------------------- columns
-n = view.column_count()
-bodies, problems = [], []
 slots = []
 for i, col in enumerate(st.columns(n, gap="medium")):
     with col:
         st.subheader(f"Column {i + 1}")
-        invalid: set[str] = set()
-        view.column_settings(i, conn, invalid, running)
-        body, problem = view.column_body(i, prompt or "")
-        bodies.append(body)
-        problems.append(f"Column {i + 1}: {problem}" if body is None else "")
+        view.column_settings(i, conn, set(), running)
         slots.append(st.container())
-
-if compare and not running:
-    if any(b is None for b in bodies):
-        st.error("Nothing was sent. " + " ".join(p for p in problems if p),
-                 icon=":material/block:")
-    else:
-        view.start(conn, bodies)
-        runs, running = st.session_state[view.RUNS], True
 
 # ---------------------------------------------------------------- output
 if runs:

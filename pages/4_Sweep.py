@@ -51,24 +51,24 @@ with axes:
         st.caption(f"Not ready to run: {problem}")
     else:
         st.markdown(view.estimate_line(plan, conn))
-    go, link = st.columns([1, 2])
-    if running:
-        go.button("Stop", key="sweep-stop", type="primary", on_click=run.stop, width="stretch",
-                  help="Cells not yet sent are skipped; finished ones are kept.")
-        start = False
-    else:
-        start = go.button("Run sweep", key="sweep-run", type="primary", width="stretch",
-                          disabled=plan is None)
-    with link:
-        share.share_control(PAGE, values, st.session_state.get(state.pinned_key(PAGE), []),
-                            conn.api_key, view.share_extra())
     ok = plan is not None and not running and view.confirmed(plan)
-    if start and plan is not None:
+    # Run starts the sweep before the buttons are drawn, so this very run shows Stop.
+    if st.session_state.get("sweep-run") and plan is not None and not running:
         if not ok:
             st.warning(f"This sweep sends {plan.request_count} requests: tick the box to "
                        "confirm.", icon=":material/warning:")
         else:
             run, running = view.start(conn, plan), True
+    go, link = st.columns([1, 2])
+    if running:
+        go.button("Stop", key="sweep-stop", type="primary", on_click=run.stop, width="stretch",
+                  help="Cells not yet sent are skipped; finished ones are kept.")
+    else:
+        go.button("Run sweep", key="sweep-run", type="primary", width="stretch",
+                  disabled=plan is None)
+    with link:
+        share.share_control(PAGE, values, st.session_state.get(state.pinned_key(PAGE), []),
+                            conn.api_key, view.share_extra())
 
 if run is not None:
     if running:

@@ -117,7 +117,7 @@ def grid(p: Plan, results: list[CellResult]) -> None:
     """Rows by columns, each header naming its parameter and value."""
     st.html(stream_view.CSS)
     by_pos = {(r.row, r.col): r for r in results}
-    widths = [1] + [3] * p.cols if p.y else [3] * p.cols
+    widths = [1.5] + [3] * p.cols if p.y else [3] * p.cols
     header = st.columns(widths)
     if p.y:
         header[0].markdown(f"**{p.y.title} ↓ · {p.x.title} →**")
