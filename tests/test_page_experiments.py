@@ -103,6 +103,7 @@ def test_presenter_mode_steps_through_scenes_and_generates(local):
     at = _app("6_Presenter.py")
     assert not at.sidebar.text_input  # no key field at all
     assert any("Scene 1 of" in m.value and "Deterministic" in m.value for m in at.markdown)
+    assert at.session_state["presenter.values"]["seed"] == 42
     at.button(key="presenter-next").click().run()
     assert any("Scene 2 of" in m.value and "Creative" in m.value for m in at.markdown)
     assert at.session_state["presenter.values"]["temperature"] == 1.1

@@ -43,6 +43,9 @@ def init_values(conn) -> None:
     if state.values_key(PAGE) not in st.session_state:
         source = st.session_state.get(state.values_key("completions")) or {}
         state.restore(PAGE, COMPLETIONS, source)
+        first = scenes()[:1]
+        if first:  # the title says "Scene 1": its settings must be the ones in force
+            apply_scene(first[0])
     values = state.page_values(PAGE, COMPLETIONS)
     if not values.get("model"):
         models = list_models(conn, TEXT_TYPES)
