@@ -35,3 +35,4 @@ def test_segments_mark_shared_and_different_words_and_rebuild_the_text():
 def test_diff_html_escapes_model_output():
     out = cb.diff_html(cb.segments("hi", "hi <img src=x onerror=alert(1)>"))
     assert "<img" not in out and "&lt;img src=x onerror=alert(1)&gt;" in out
+

@@ -1,4 +1,6 @@
 """The Completions page under AppTest, talking to the local backend over real HTTP."""
+import re
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -26,6 +28,10 @@ def _prompt(at, text):
 def _generate(at):
     at.button(key="generate").click().run()
     assert not at.exception
+
+
+def _card_titles(at):
+    return [m.value for m in at.markdown if m.value.startswith("Choice ")]
 
 
 def _texts(at):
@@ -95,8 +101,10 @@ def test_a_full_run_shows_every_choice_metrics_tokens_and_the_board(at, fresh_ba
     at.slider(key="w:completions.logprobs.0").set_value(2)
     at.run()
     _generate(at)
-    texts = _texts(at)
-    assert len(texts) == 3 and all(len(t) > len('<div class="ct"></div>') for t in texts)
+    headers = _card_titles(at)
+    assert sorted(h.split(" · ")[0] for h in headers) == ["Choice 0", "Choice 1", "Choice 2"]
+    assert all(re.search(r"\*\*(length|eos|stop)\*\*", h) for h in headers)
+    assert "".join(_texts(at))
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Completion tokens"] not in ("—", "0")
     assert metrics["Time to first token"].endswith("ms")
@@ -140,5 +148,5 @@ def test_a_dropped_stream_keeps_its_partial_text(at, fresh_backend):
     fresh_backend.add_fault({"kind": "drop_after", "tokens": 5})
     _generate(at)
     assert any("stream broke off" in e.value for e in at.error)
-    assert len(_texts(at)) == 1 and _texts(at)[0] != '<div class="ct"></div>'
-    assert any("error" in m.value for m in at.markdown if m.value.startswith("Choice 0"))
+    assert "".join(_texts(at)) != '<div class="ct"></div>'
+    assert len(_card_titles(at)) == 1 and "**error**" in _card_titles(at)[0]

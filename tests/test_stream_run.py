@@ -119,3 +119,20 @@ def test_wait_for_change_returns_the_new_version_or_times_out(fresh_backend):
     version = run.version
     assert run.wait_for_change(-1, 0.01) == version
     assert run.wait_for_change(version, 0.01) == version
+
+
+def test_wait_for_end_wakes_when_the_run_ends(fresh_backend):
+    fresh_backend.configure(tokens_per_second=30)
+    run = StreamRun(_factory(fresh_backend), _params(max_tokens=1000)).start()
+    assert run.wait_for_end(0.01) is False
+    assert run.wait_for_end(0.01, finished_seen=0) is False
+    run.stop()
+    assert run.wait_for_end(5) is True
+
+
+def test_wait_for_end_wakes_when_a_choice_finishes(fresh_backend):
+    fresh_backend.configure(tokens_per_second=30)
+    run = StreamRun(_factory(fresh_backend), _params(max_tokens=3)).start()
+    assert run.wait_for_end(10, finished_seen=0) is True
+    assert run.snapshot().choices[0].finish_reason is not None
+    run.join(10)

@@ -272,8 +272,9 @@ def choices_board(page: str, view: RunView) -> None:
                + (" (highest mean logprob)." if has_logprobs else
                   " (no logprobs: turn them on to rank by likelihood).")
                + " Highlighted: words that differ from it.")
-    for e in ranked:
-        if e is ref:
-            continue
-        with st.expander(f"Choice {e.index} vs choice {ref.index}"):
-            st.html(choice_board.diff_html(choice_board.segments(ref.text, e.text)))
+    others = [e.index for e in ranked if e is not ref]
+    # One diff at a time: long choices make big diffs, and hidden ones would still be sent.
+    pick = st.selectbox(f"Show where a choice differs from choice {ref.index}", others,
+                        key=f"{page}:board_diff", format_func=lambda i: f"choice {i}")
+    other = next(e for e in entries if e.index == pick)
+    st.html(choice_board.diff_html(choice_board.segments(ref.text, other.text)))

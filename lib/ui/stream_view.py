@@ -2,7 +2,7 @@
 
 Cost model (streamlit notes §3a): every update of an element re-sends and re-renders its
 whole content, so a per-token ``write_stream`` is O(n²) in bytes and burns a browser core.
-Here each card is updated at most ``MAX_UPDATES_PER_S`` times a second, only when its
+Here each card is updated at most 10-20 times a second, fewer the faster it is (``frame_interval``), only when its
 text changed, and text up to a line break is moved into its own element once it is long
 enough, so an update re-sends only the short growing tail.
 
@@ -19,8 +19,12 @@ import streamlit as st
 
 from lib.stream_run import RunView, StreamRun, ChoiceView
 
-MAX_UPDATES_PER_S = 20
-HEADER_UPDATES_PER_S = 2   # counts and rates in a card's title: no need to flicker at 20 Hz
+# Frames per second by stream speed: a stream at reading speed gets 20, so each token shows
+# within ~50 ms; a fast one (a fast model, n > 1) gets 10, which still reads as smooth and
+# is where the bytes and CPU would otherwise go. A choice's last token is drawn at once.
+FRAME_RATES = ((150, 20), (float("inf"), 10))  # (below tokens/s, frames/s)
+FINAL_FRAME_HEADSTART_S = 0.05
+HEADER_UPDATES_PER_S = 2   # counts and rates in a card's title: no need to flicker
 COMMIT_MIN_CHARS = 200     # a finished line block shorter than this stays in the tail
 WAIT_SLICE_S = 0.5         # how long to sleep when nothing arrives (keeps reruns snappy)
 
@@ -127,21 +131,27 @@ def show_finished(view: RunView, prefix: str = "") -> None:
                         '<div class="ct ct-wait">(no text)</div>')
 
 
-def follow(run: StreamRun, cards: Sequence[ChoiceCard], notice_slot,
-           max_updates_per_s: float = MAX_UPDATES_PER_S) -> RunView:
-    """Render the run until it ends, at most ``max_updates_per_s`` frames a second.
+def frame_interval(tokens: int, seconds: float) -> float:
+    """Seconds between frames for a stream that delivered ``tokens`` in ``seconds``."""
+    rate = tokens / seconds if seconds > 0 else 0.0
+    return 1.0 / next(fps for below, fps in FRAME_RATES if rate < below)
 
-    A frame is drawn as soon as something arrives and the minimum interval has passed, so a
-    slow stream shows each token at once and a fast one is batched.
+
+def follow(run: StreamRun, cards: Sequence[ChoiceCard], notice_slot) -> RunView:
+    """Render the run until it ends, one frame per ``frame_interval`` at most.
+
+    A frame is drawn as soon as something arrives and the interval has passed, so a slow
+    stream shows each token at once and a fast one is batched; a frame is drawn the
+    moment a choice or the run ends.
     """
-    interval = 1.0 / max_updates_per_s
-    seen, last_frame = -1, 0.0
+    interval = frame_interval(0, 0.0)
+    seen, last_frame, finished = -1, 0.0, 0
     shown_notice: str | None = None
     while True:
         run.wait_for_change(seen, WAIT_SLICE_S)
         wait = interval - (time.monotonic() - last_frame)
-        if wait > 0:
-            time.sleep(wait)
+        if wait > 0:  # the end of a choice or of the run is drawn at once, not a frame later
+            run.wait_for_end(wait, finished)
         view = run.snapshot(with_tokens=False)
         last_frame = time.monotonic()
         for card, c in zip(cards, view.choices):
@@ -153,5 +163,10 @@ def follow(run: StreamRun, cards: Sequence[ChoiceCard], notice_slot,
                 notice_slot.empty()
             shown_notice = view.notice
         seen = view.version
+        finished = sum(c.finish_reason is not None for c in view.choices)
         if not view.running:
+            # What the page draws next (metrics, board) must not ride in the same batch as
+            # the last text: the browser would show that text only once all of it rendered.
+            time.sleep(FINAL_FRAME_HEADSTART_S)
             return view
+        interval = frame_interval(view.token_count, view.elapsed - (view.ttft or view.elapsed))
