@@ -150,3 +150,16 @@ def test_a_dropped_stream_keeps_its_partial_text(at, fresh_backend):
     assert any("stream broke off" in e.value for e in at.error)
     assert "".join(_texts(at)) != '<div class="ct"></div>'
     assert len(_card_titles(at)) == 1 and "**error**" in _card_titles(at)[0]
+
+
+def test_a_run_is_recorded_in_the_history_with_its_text(at, fresh_backend):
+    from lib.history import History
+    _prompt(at, "Remember me")
+    _generate(at)
+    assert at.session_state["completions:run"].join(10)   # the record is completed on its thread
+    runs = History().list(page="completions")
+    assert len(runs) == 1 and runs[0].status == "ok"
+    full = History().get(runs[0].id)
+    assert full.request["prompt"] == "Remember me"
+    assert full.outputs[0]["text"] and full.metrics["completion_tokens"]
+    assert full.events and "".join(text for _, _, text in full.events) == full.outputs[0]["text"]
