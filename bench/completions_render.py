@@ -254,8 +254,11 @@ def measure(browser, backend, app: App, kind: str, rate: int, n: int, tokens: in
                     (visible_at - last_write) * 1000, written[-1][0] - written[0][0])
     if latency:
         deficit = written[-1][1] - final   # letters Markdown may have dropped (reference)
-        delays, i = [], 0
+        delays, i, previous = [], 0, 0
         for stamp, total in written:
+            if total == previous:
+                continue  # a token of spaces or punctuation changes no count: not observable
+            previous = total
             while i < len(records) and records[i][1] < total - deficit:
                 i += 1
             if i < len(records):

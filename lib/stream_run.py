@@ -132,6 +132,7 @@ class StreamRun:
         self._ended: float | None = None
         self._events: list[tuple[float, int, str]] = []
         self._version = 0
+        self._change_waiters = 0  # threads in wait_for_change: only they need every token
         self._stop_requested = False
         self._stream: Any = None
         self._thread = threading.Thread(target=self._work, name="stream-run", daemon=True)
@@ -161,7 +162,11 @@ class StreamRun:
     def wait_for_change(self, seen_version: int, timeout: float) -> int:
         """Block until the run's version differs from ``seen_version`` or ``timeout`` passes."""
         with self._cond:
-            self._cond.wait_for(lambda: self._version != seen_version, timeout)
+            self._change_waiters += 1
+            try:
+                self._cond.wait_for(lambda: self._version != seen_version, timeout)
+            finally:
+                self._change_waiters -= 1
             return self._version
 
     def wait_for_end(self, timeout: float, finished_seen: int | None = None) -> bool:
@@ -287,7 +292,7 @@ class StreamRun:
         if event.usage is not None:
             self._usage = event.usage
         c.version += 1
-        self._bump()
+        self._bump(milestone=event.finish_reason is not None)
 
     def _read_completion(self, completion: Completion) -> None:
         now = self._clock()
@@ -325,6 +330,10 @@ class StreamRun:
         self._notice = None
         self._bump()
 
-    def _bump(self) -> None:
+    def _bump(self, milestone: bool = True) -> None:
+        """Count a change; wake waiters for a milestone (a choice or the run ended, a notice)
+        or when someone waits for any change. At thousands of tokens a second, waking a
+        renderer that only waits for the end on every token would cost more than the token."""
         self._version += 1
-        self._cond.notify_all()
+        if milestone or self._change_waiters:
+            self._cond.notify_all()
