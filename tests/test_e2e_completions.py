@@ -27,6 +27,12 @@ def _card(page, i=0):
     return page.locator(f".st-key-choice-{i}")
 
 
+def _button(page, name):
+    """A page button (Streamlit's own header grows a "Stop" while a script runs long)."""
+    return page.get_by_test_id("stMainBlockContainer").get_by_role("button", name=name,
+                                                                   exact=True)
+
+
 def _text(page, i=0):
     """The model text shown in a card (not its "waiting…" or "(no text)" placeholders)."""
     return "".join(_card(page, i).locator(".ct:not(.ct-wait)").all_inner_texts())
@@ -40,7 +46,7 @@ def _prompt(page, text):
 
 def _generate(page, prompt="The playground"):
     _prompt(page, prompt)
-    page.get_by_role("button", name="Generate", exact=True).click()
+    _button(page, "Generate").click()
 
 
 def _set_slider(page, tab, label, presses):
@@ -71,7 +77,7 @@ def _shoot(page, path):
 
 def _finished(page, i=0):
     expect(_card(page, i)).to_contain_text("tokens", timeout=30_000)
-    expect(page.get_by_role("button", name="Generate", exact=True)).to_be_visible(timeout=30_000)
+    expect(_button(page, "Generate")).to_be_visible(timeout=30_000)
     wait_for_app(page)
 
 
@@ -80,9 +86,9 @@ def test_text_streams_in_growing_and_finishes(completions, fresh_backend, screen
     fresh_backend.configure(tokens_per_second=25)
     _set_number(page, "Max tokens", 60)
     _generate(page)
-    expect(page.get_by_role("button", name="Stop", exact=True)).to_be_visible()
+    expect(_button(page, "Stop")).to_be_visible()
     lengths = set()
-    while page.get_by_role("button", name="Stop", exact=True).count():
+    while _button(page, "Stop").count():
         lengths.add(len(_text(page)))
         page.wait_for_timeout(100)
     assert len({n for n in lengths if n > 0}) >= 2, lengths
@@ -120,7 +126,7 @@ def test_stop_keeps_the_partial_text_and_marks_it_stopped(completions, fresh_bac
     _generate(page)
     expect(_card(page).locator(".ct").first).not_to_have_text("", timeout=20_000)
     expect(_card(page)).not_to_contain_text("waiting for the first token")
-    page.get_by_role("button", name="Stop", exact=True).click()
+    _button(page, "Stop").click()
     _finished(page)
     expect(_card(page)).to_contain_text("stopped")
     kept = _text(page)
@@ -129,6 +135,18 @@ def test_stop_keeps_the_partial_text_and_marks_it_stopped(completions, fresh_bac
     assert _text(page) == kept
     assert_no_exception(page)
     _shoot(page, screenshot_dir / "completions_stopped.png")
+
+
+def test_stop_answers_while_the_server_is_still_silent(completions, fresh_backend):
+    page = completions
+    fresh_backend.add_fault({"kind": "slow_first_byte", "seconds": 30})
+    _generate(page)
+    expect(page.get_by_text("Waiting for the server…")).to_be_visible()
+    _button(page, "Stop").click()
+    expect(_card(page)).to_contain_text("stopped")     # long before the server's 30 s
+    expect(_button(page, "Generate")).to_be_visible()
+    assert _text(page) == ""
+    assert_no_exception(page)
 
 
 def test_another_click_during_a_stream_loses_nothing(completions, fresh_backend):
@@ -167,7 +185,7 @@ def test_faults_show_a_clear_message_and_keep_partial_text(completions, fresh_ba
     _generate(page)
     alert = page.get_by_test_id("stAlertContentError").filter(has_text=words)
     expect(alert).to_be_visible(timeout=30_000)
-    expect(page.get_by_role("button", name="Generate", exact=True)).to_be_visible()
+    expect(_button(page, "Generate")).to_be_visible()
     text = _text(page)
     assert bool(text.strip()) == partial
     # "error" unless the choice had already ended (the demo model may emit eos early).

@@ -2,9 +2,9 @@
 
 Cost model (streamlit notes §3a): every update of an element re-sends and re-renders its
 whole content, so a per-token ``write_stream`` is O(n²) in bytes and burns a browser core.
-Here each card is updated at most 10-20 times a second, fewer the faster it is (``frame_interval``), only when its
-text changed, and text up to a line break is moved into its own element once it is long
-enough, so an update re-sends only the short growing tail.
+Here each card is updated at most 10-20 times a second (fewer the faster the stream),
+only when its text changed, and text up to a line break is moved into its own element once
+it is long enough, so an update re-sends only the short growing tail.
 
 Model output is shown as *text*: it is HTML-escaped into a ``pre-wrap`` block (``st.text``
 would dedent and strip it), and ``st.html`` sanitises it again.
@@ -26,7 +26,10 @@ FRAME_RATES = ((150, 20), (float("inf"), 10))  # (below tokens/s, frames/s)
 FINAL_FRAME_HEADSTART_S = 0.05
 HEADER_UPDATES_PER_S = 2   # counts and rates in a card's title: no need to flicker
 COMMIT_MIN_CHARS = 200     # a finished line block shorter than this stays in the tail
-WAIT_SLICE_S = 0.5         # how long to sleep when nothing arrives (keeps reruns snappy)
+# While nothing arrives, a "waiting" line is refreshed this often. Streamlit acts on a click
+# (Stop included) only when the running script next draws something, so a silent loop
+# would leave Stop unanswered until the server sends a byte.
+WAIT_SLICE_S = 0.5
 
 CSS = """<style>
 [class*="choice-"][class*="-text"][data-testid="stVerticalBlock"]{gap:0 !important}
@@ -148,7 +151,7 @@ def follow(run: StreamRun, cards: Sequence[ChoiceCard], notice_slot) -> RunView:
     seen, last_frame, finished = -1, 0.0, 0
     shown_notice: str | None = None
     while True:
-        run.wait_for_change(seen, WAIT_SLICE_S)
+        quiet = run.wait_for_change(seen, WAIT_SLICE_S) == seen
         wait = interval - (time.monotonic() - last_frame)
         if wait > 0:  # the end of a choice or of the run is drawn at once, not a frame later
             run.wait_for_end(wait, finished)
@@ -156,12 +159,16 @@ def follow(run: StreamRun, cards: Sequence[ChoiceCard], notice_slot) -> RunView:
         last_frame = time.monotonic()
         for card, c in zip(cards, view.choices):
             card.update(c, view.running)
-        if view.notice != shown_notice:
+        waiting = f"Waiting for the server… {view.elapsed:.1f} s" if quiet else None
+        message = view.notice or waiting
+        if message != shown_notice:
             if view.notice:
                 notice_slot.info(view.notice, icon=":material/hourglass_top:")
+            elif waiting:
+                notice_slot.caption(waiting)
             else:
                 notice_slot.empty()
-            shown_notice = view.notice
+            shown_notice = message
         seen = view.version
         finished = sum(c.finish_reason is not None for c in view.choices)
         if not view.running:
