@@ -3,8 +3,9 @@ downloads that carry their settings, PNG drop-in restore and X/Y sweeps."""
 import streamlit as st
 
 from lib.catalogue import IMAGES
-from lib.ui import images_view as view, state
+from lib.ui import images_view as view, share, state
 from lib.ui.models import IMAGE_TYPES, model_picker
+from lib.ui.presets_panel import presets_panel
 from lib.ui.sidebar import connection_sidebar
 from lib.ui.widgets import param_widget
 
@@ -17,6 +18,7 @@ st.title("Images")
 if conn is None:
     st.stop()
 
+share.apply_link(PAGE, IMAGES)
 state.page_values(PAGE, IMAGES)
 invalid: set[str] = set()
 settings, output = st.columns([2, 3], gap="large")
@@ -33,6 +35,7 @@ with output:
 with settings:
     with st.expander("Restore settings from a PNG"):
         view.png_restore()
+    presets_panel(PAGE, "images")
     model_picker(PAGE, IMAGES, conn, IMAGE_TYPES)
     param_widget(PAGE, IMAGES, "prompt", errors=invalid, label="Prompt")
     param_widget(PAGE, IMAGES, "negative_prompt", errors=invalid)
@@ -52,6 +55,8 @@ with settings:
     param_widget(PAGE, IMAGES, "disable_safety_checker", errors=invalid)
     param_widget(PAGE, IMAGES, "image_url", errors=invalid)
     body, problem = view.request_body(invalid)
+    share.share_control(PAGE, state.page_values(PAGE, IMAGES),
+                        st.session_state.get(state.pinned_key(PAGE), []), conn.api_key)
     with st.expander("Sweep (X/Y plot)", icon=":material/grid_on:"):
         view.sweep_section(body, problem, conn, stop_slot, progress_slot, grid_slot)
 
