@@ -312,10 +312,10 @@ def ratios(results: list[Result]) -> tuple[str, list[str]]:
     return "\n".join(lines), missed
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1,000 tokens instead of 4,000")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     big = 1000 if args.quick else 4000
     runs = [(500, 1, big, False), (500, 4, big, False), (2000, 1, big, False),
             (2000, 4, big, False), (50, 1, 200, True)]
@@ -350,6 +350,7 @@ def main() -> None:
     print(report)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(report)
+    return report
 
 
 if __name__ == "__main__":
