@@ -1,16 +1,19 @@
 """Stream delivery: our client against the official `together` SDK and a bare socket read.
 
-Runs side by side in one process against the local backend (a separate process, so the
-server does not compete with the reader for the GIL), in both HTTP framings, and prints
-ratios. Targets (issue 2): events/s at least 5x the SDK's; time to first event within 2 ms
-of the bare socket; p95 delay from an event's bytes arriving to its delivery under 1 ms at
-50 events/s.
+Runs side by side against the local backend (a separate process, so the server does not
+compete with the reader for the GIL), in both HTTP framings, and prints ratios. Two SDK
+generations are measured: the current `together` 3.x (httpx + a pydantic model per chunk;
+run from its own venv, `.venv-sdk3`, made on first use) and the legacy 1.x the project's
+tests pin (requests + pydantic). Targets (issue 2): events/s at least 5x the SDK's; time to
+first event within 2 ms of the bare socket; p95 delay from an event's bytes arriving to
+its delivery under 1 ms at 50 events/s.
 
     python -m bench.client_delivery [--events 20000] [--quick]
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import statistics
@@ -31,6 +34,8 @@ from lib.client import Client  # noqa: E402
 
 MODEL = "local/ngram-docs"
 FRAMINGS = ("chunked", "close")
+SDK3_VENV = ROOT / ".venv-sdk3"
+SDK3 = "together==3.1.1"
 
 
 @dataclass
@@ -104,7 +109,6 @@ def read_sdk(base_url: str, params: dict) -> tuple[int, float, float]:
 
 def read_socket(base_url: str, params: dict) -> tuple[int, float, float]:
     """The floor: one raw HTTP/1.0 request, recv() until close, count `data:` lines."""
-    import json
     url = urlparse(base_url)
     payload = json.dumps(params).encode()
     request = (f"POST {url.path}/completions HTTP/1.0\r\nHost: {url.netloc}\r\n"
@@ -128,6 +132,26 @@ def read_socket(base_url: str, params: dict) -> tuple[int, float, float]:
 READERS = {"ours": read_ours, "together SDK": read_sdk, "bare socket": read_socket}
 
 
+def sdk3_python() -> Path | None:
+    """The interpreter of a venv holding the current SDK, made on first use."""
+    python = SDK3_VENV / "bin" / "python"
+    if not python.exists():
+        made = subprocess.run([sys.executable, "-m", "venv", str(SDK3_VENV)]).returncode == 0
+        if not made or subprocess.run([str(python), "-m", "pip", "install", "-q", SDK3]
+                                      ).returncode != 0:
+            return None
+    return python
+
+
+def sdk3_rate(base_url: str, params: dict, repeats: int) -> float | None:
+    python = sdk3_python()
+    if python is None:
+        return None
+    done = subprocess.run([str(python), str(ROOT / "bench" / "sdk3_reader.py"), base_url,
+                           json.dumps(params), str(repeats)], capture_output=True, text=True)
+    return float(done.stdout) if done.returncode == 0 else None
+
+
 # ------------------------------------------------------------------ measurements
 
 def throughput(backend: Backend, framing: str, events: int) -> dict[str, float]:
@@ -142,6 +166,7 @@ def throughput(backend: Backend, framing: str, events: int) -> dict[str, float]:
             count, _, span = reader(backend.base_url, params)
             best = max(best, count / span if span else float("inf"))
         rates[name] = best
+    rates["together SDK 3.x"] = sdk3_rate(backend.base_url, params, 3)
     return rates
 
 
@@ -191,7 +216,7 @@ def main(argv: list[str] | None = None) -> str:
     args.add_argument("--quick", action="store_true", help="fewer repeats (smoke run)")
     opts = args.parse_args(argv)
     backend = start_backend()
-    lines = ["| framing | measure | ours | together SDK | bare socket | ratio | target |",
+    lines = ["| framing | measure | ours | together SDK 1.x | bare socket | ratio | target |",
              "|---|---|---|---|---|---|---|"]
     try:
         for framing in FRAMINGS:
@@ -199,7 +224,11 @@ def main(argv: list[str] | None = None) -> str:
             ratio = rates["ours"] / rates["together SDK"]
             lines.append(f"| {framing} | events/s | {rates['ours']:,.0f} | "
                          f"{rates['together SDK']:,.0f} | {rates['bare socket']:,.0f} | "
-                         f"{ratio:.1f}x SDK | >= 5x |")
+                         f"{ratio:.1f}x SDK 1.x | >= 5x |")
+            sdk3 = rates["together SDK 3.x"]
+            lines.append(f"| {framing} | events/s vs the current SDK 3.x | {rates['ours']:,.0f} | "
+                         + (f"3.x: {sdk3:,.0f} | | {rates['ours'] / sdk3:.1f}x SDK 3.x | >= 5x |"
+                            if sdk3 else "3.x unavailable | | | >= 5x |"))
             ttfe = first_event(backend, framing, 5 if opts.quick else 25)
             gap_ms = (ttfe["ours"] - ttfe["bare socket"]) * 1000
             lines.append(f"| {framing} | first event ms (median) | {ttfe['ours'] * 1000:.2f} | "

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 _BOM = b"\xef\xbb\xbf"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class SSEEvent:
     event: str = "message"
     data: str = ""
@@ -51,8 +51,13 @@ class SSEParser:
             self._pending.append(chunk)  # no line ends yet; joined once one does
             return []
         events: list[SSEEvent] = []
+        data = self._data
         for line in self._complete_lines(chunk):
+            if line[:6] == b"data: ":  # the common line, without the general machinery
+                data.append(line[6:].decode("utf-8", errors="replace"))
+                continue
             event = self._process_line(line)
+            data = self._data  # a blank line starts a new list, event or not
             if event is not None:
                 events.append(event)
         return events
@@ -78,8 +83,13 @@ class SSEParser:
 
     def _complete_lines(self, chunk: bytes) -> list[bytes]:
         """Split off every terminated line; keep the unterminated rest pending."""
+        buf = b"".join(self._pending) + chunk if self._pending else chunk
+        if b"\r" not in buf:  # the usual case: one C-level split
+            lines = buf.split(b"\n")
+            rest = lines.pop()
+            self._pending = [rest] if rest else []
+            return lines
         lines: list[bytes] = []
-        buf = b"".join(self._pending) + chunk
         start = 0
         cr, lf = buf.find(b"\r"), buf.find(b"\n")
         while cr != -1 or lf != -1:
