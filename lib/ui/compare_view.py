@@ -110,12 +110,12 @@ def any_running() -> bool:
     return any(run.running for run in st.session_state.get(RUNS) or [])
 
 
-def follow_all(runs: list[StreamRun], cards: list[stream_view.ChoiceCard],
-               max_updates_per_s: float = stream_view.MAX_UPDATES_PER_S) -> None:
-    """Update every column's card at a bounded rate until all runs have ended."""
+def follow_all(runs: list[StreamRun], cards: list[stream_view.ChoiceCard]) -> None:
+    """Update every column's card at the stream view's frame rate until all runs end."""
     seen = [-1] * len(runs)
+    interval = stream_view.frame_interval(0, 0.0)
     while True:
-        time.sleep(1.0 / max_updates_per_s)
+        time.sleep(interval)
         running = False
         for i, (run, card) in enumerate(zip(runs, cards)):
             view = run.snapshot(with_tokens=False)
