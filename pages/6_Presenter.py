@@ -71,3 +71,6 @@ if recorded:
         if st.button("Play back at recorded pace", key="presenter-playback"):
             st.session_state[f"{PAGE}:playback"] = pick
             st.rerun()
+
+st.page_link("pages/1_Completions.py", label="Leave presenter mode",
+             icon=":material/close_fullscreen:")
