@@ -72,5 +72,4 @@ if recorded:
             st.session_state[f"{PAGE}:playback"] = pick
             st.rerun()
 
-st.page_link("pages/1_Completions.py", label="Leave presenter mode",
-             icon=":material/close_fullscreen:")
+st.markdown("[Leave presenter mode](Completions)")  # a plain link: the sidebar is hidden
