@@ -16,7 +16,7 @@ import csv
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, ClassVar, Mapping
 
 from PIL import Image
 
@@ -24,6 +24,7 @@ from lib import catalogue
 from lib.catalogue import IMAGES
 from lib.image_batch import PlannedRequest, random_seed
 from lib.images import make_xy_grid
+from lib.sweep_grid import GridPlan, SweepCell
 
 SEED, STEPS, GUIDANCE, PROMPT_SR, PROMPTS, MODEL = (
     "seed", "steps", "guidance_scale", "prompt_sr", "prompts", "model")
@@ -142,35 +143,10 @@ def _prompt_sr(raw: list[str], prompt: str) -> Axis:
 
 
 @dataclass(frozen=True)
-class SweepCell:
-    row: int
-    col: int
-    body: dict[str, Any]
+class SweepPlan(GridPlan):
+    """Every request of an image sweep, laid out as rows (the Y axis) by columns (X)."""
 
-
-@dataclass(frozen=True)
-class SweepPlan:
-    """Every request of a sweep, laid out as rows (the Y axis) by columns (the X axis)."""
-
-    x: Axis
-    y: Axis | None
-    cells: tuple[SweepCell, ...]
-
-    @property
-    def rows(self) -> int:
-        return len(self.y.values) if self.y else 1
-
-    @property
-    def cols(self) -> int:
-        return len(self.x.values)
-
-    @property
-    def request_count(self) -> int:
-        return len(self.cells)
-
-    @property
-    def needs_confirm(self) -> bool:
-        return self.request_count > CONFIRM_ABOVE
+    confirm_above: ClassVar[int] = CONFIRM_ABOVE
 
     def requests(self) -> list[PlannedRequest]:
         """One single-image request per cell, at grid position ``row * cols + col``."""

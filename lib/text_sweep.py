@@ -23,11 +23,12 @@ import secrets
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
-from typing import Any, Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, ClassVar, Mapping, Sequence
 
 from lib import catalogue
 from lib.catalogue import COMPLETIONS
+from lib.sweep_grid import GridPlan, SweepCell
 from lib.errors import TogetherError
 from lib.results import ModelInfo
 
@@ -110,36 +111,12 @@ def _expand(title: str, item: str) -> list[str]:
 # ---------------------------------------------------------------- planning
 
 @dataclass(frozen=True)
-class Cell:
-    row: int
-    col: int
-    body: dict[str, Any]
+class Plan(GridPlan):
+    """Every request of a text sweep, rows (the Y axis) by columns (the X axis)."""
 
+    base: dict[str, Any] = field(default_factory=dict)
 
-@dataclass(frozen=True)
-class Plan:
-    """Every request of a sweep, rows (the Y axis) by columns (the X axis)."""
-
-    base: dict[str, Any]
-    x: Axis
-    y: Axis | None
-    cells: tuple[Cell, ...]
-
-    @property
-    def rows(self) -> int:
-        return len(self.y.values) if self.y else 1
-
-    @property
-    def cols(self) -> int:
-        return len(self.x.values)
-
-    @property
-    def request_count(self) -> int:
-        return len(self.cells)
-
-    @property
-    def needs_confirm(self) -> bool:
-        return self.request_count > CONFIRM_ABOVE
+    confirm_above: ClassVar[int] = CONFIRM_ABOVE
 
     def describe(self) -> str:
         n = self.request_count
@@ -166,8 +143,8 @@ def plan(base: Mapping[str, Any], x: Axis, y: Axis | None = None,
             body = {**fixed, x.name: x_value}
             if y is not None:
                 body[y.name] = y_value
-            cells.append(Cell(r, c, body))
-    return Plan(dict(fixed), x, y, tuple(cells))
+            cells.append(SweepCell(r, c, body))
+    return Plan(x, y, tuple(cells), base=dict(fixed))
 
 
 @dataclass(frozen=True)
