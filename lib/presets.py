@@ -20,6 +20,7 @@ from typing import Any, Iterable, Mapping
 
 from lib.catalogue import ENDPOINTS, ValidationError, validate
 from lib.datadir import data_dir
+from lib.quoting import clip, short_repr
 
 FILE_NAME = "presets.json"
 FORMAT = "together-playground-presets"
@@ -216,7 +217,7 @@ def parse_document(text: str | bytes, *, source: str) -> list[Preset]:
         raise PresetError(f"{source} is not a playground presets file (no "
                           f'"format": "{FORMAT}").')
     if data.get("version") != VERSION:
-        raise PresetError(f"{source} has presets version {_short(data.get('version'))}; "
+        raise PresetError(f"{source} has presets version {short_repr(data.get('version'))}; "
                           f"this playground reads version {VERSION}.")
     items = data.get("presets")
     if not isinstance(items, list):
@@ -236,31 +237,31 @@ def parse_document(text: str | bytes, *, source: str) -> list[Preset]:
 def parse_preset(item: Any, *, where: str) -> Preset:
     """One preset from JSON, with values normalised by the catalogue."""
     if not isinstance(item, dict):
-        raise PresetError(f"{where} must be an object, got {_short(item)}.")
+        raise PresetError(f"{where} must be an object, got {short_repr(item)}.")
     name = _check_name(item.get("name"), where)
     label = f"Preset {name!r}"
     unknown = sorted(set(item) - _PRESET_KEYS)
     if unknown:
-        raise PresetError(f"{label}: unknown field {_short(unknown[0])}; "
+        raise PresetError(f"{label}: unknown field {short_repr(unknown[0])}; "
                           f"allowed: {', '.join(sorted(_PRESET_KEYS))}.")
     page = item.get("page")
     if not isinstance(page, str) or page not in ENDPOINTS:
         raise PresetError(f"{label}: page must be one of {', '.join(ENDPOINTS)}, "
-                          f"got {_short(page)}.")
+                          f"got {short_repr(page)}.")
     endpoint = ENDPOINTS[page]
     values = item.get("values")
     if not isinstance(values, dict):
-        raise PresetError(f"{label}: values must be an object, got {_short(values)}.")
+        raise PresetError(f"{label}: values must be an object, got {short_repr(values)}.")
     try:
         clean = validate(endpoint, values, require=False)
     except ValidationError as exc:
         raise PresetError(f"{label}: " + "; ".join(
-            f"field {_short(e.field)}: {_clip(e.message)}" for e in exc.errors)) from None
+            f"field {short_repr(e.field)}: {clip(e.message)}" for e in exc.errors)) from None
     pinned = item.get("pinned", [])
     if not isinstance(pinned, list) or not all(
             isinstance(n, str) and n in endpoint.names for n in pinned):
         raise PresetError(f"{label}: pinned must list parameter names of {page}, "
-                          f"got {_short(pinned)}.")
+                          f"got {short_repr(pinned)}.")
     description = item.get("description", "")
     if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
         raise PresetError(f"{label}: description must be text of at most {MAX_DESCRIPTION} "
@@ -270,7 +271,7 @@ def parse_preset(item: Any, *, where: str) -> Preset:
 
 def _check_name(name: Any, where: str) -> str:
     if not isinstance(name, str) or not name.strip():
-        raise PresetError(f"{where}: name must be non-empty text, got {_short(name)}.")
+        raise PresetError(f"{where}: name must be non-empty text, got {short_repr(name)}.")
     name = " ".join(name.split())
     if len(name) > MAX_NAME:
         raise PresetError(f"{where}: name must be at most {MAX_NAME} characters.")
@@ -295,12 +296,3 @@ def _refuse_builtin(page: str, name: str) -> None:
     if _find(list(BUILTINS), page, name) is not None:
         raise PresetError(f"{name!r} is a built-in {page} preset and cannot be changed; "
                           "save your settings under another name.")
-
-
-def _short(value: Any) -> str:
-    return _clip(repr(value), 60)
-
-
-def _clip(text: str, limit: int = 200) -> str:
-    """Messages quote what they got; a hostile file must not make them megabytes long."""
-    return text if len(text) <= limit else text[:limit - 3] + "..."

@@ -22,6 +22,7 @@ from typing import Any, Mapping
 
 from lib.catalogue import ENDPOINTS, ValidationError, validate
 from lib.redact import redact
+from lib.quoting import clip, short_repr
 
 STATE_PARAM, VERSION_PARAM, VERSION = "s", "v", "1"
 MAX_LINK_CHARS = 64_000
@@ -68,7 +69,7 @@ def decode_state(params: Mapping[str, Any]) -> dict[str, Any]:
     version = params.get(VERSION_PARAM)
     if version != VERSION:
         raise ShareLinkError("This link was made by a different version of the playground "
-                             f"(link format {_short(version)}, this one reads {VERSION!r}).")
+                             f"(link format {short_repr(version)}, this one reads {VERSION!r}).")
     data = params.get(STATE_PARAM)
     if not isinstance(data, str) or not data:
         raise ShareLinkError("This link holds no playground state.")
@@ -88,10 +89,10 @@ def check_state(state: Any) -> dict[str, Any]:
         raise ShareLinkError("This link's state is not an object.")
     unknown = sorted(map(str, set(state) - set(_STATE_KEYS)))
     if unknown:
-        raise ShareLinkError(f"This link's state has unknown fields: {_short(unknown)}.")
+        raise ShareLinkError(f"This link's state has unknown fields: {short_repr(unknown)}.")
     page = state.get("page")
     if not isinstance(page, str) or page not in PAGE_ENDPOINTS:
-        raise ShareLinkError(f"This link is for an unknown page {_short(page)}; known: "
+        raise ShareLinkError(f"This link is for an unknown page {short_repr(page)}; known: "
                              f"{', '.join(PAGE_ENDPOINTS)}.")
     endpoint = ENDPOINTS[PAGE_ENDPOINTS[page]]
     values = state.get("values", {})
@@ -101,12 +102,12 @@ def check_state(state: Any) -> dict[str, Any]:
         clean = validate(endpoint, values, require=False)
     except ValidationError as exc:
         raise ShareLinkError("This link holds invalid settings: " + "; ".join(
-            _clip(e.message) for e in exc.errors)) from None
+            clip(e.message) for e in exc.errors)) from None
     pinned = state.get("pinned", [])
     if not isinstance(pinned, list) or not all(
             isinstance(n, str) and n in endpoint.names for n in pinned):
         raise ShareLinkError(f"This link's pinned parameters are not parameter names of "
-                             f"{page}: {_short(pinned)}.")
+                             f"{page}: {short_repr(pinned)}.")
     extra = state.get("extra", {})
     _check_extra(extra)
     return {"page": page, "values": clean, "pinned": list(dict.fromkeys(pinned)),
@@ -171,12 +172,3 @@ def _check_plain(value: Any, depth: int) -> None:
     elif value is not None and not isinstance(value, (str, int, float)):
         raise ShareLinkError(f"This link's page extras hold a {type(value).__name__}, "
                              "which is not plain JSON data.")
-
-
-def _short(value: Any) -> str:
-    return _clip(repr(value), 60)
-
-
-def _clip(text: str, limit: int = 200) -> str:
-    """Messages quote what they got; a crafted link must not make them pages long."""
-    return text if len(text) <= limit else text[:limit - 3] + "..."

@@ -74,15 +74,6 @@ class RunView:
     prompt_tokens: tuple[TokenLogprob, ...]
     version: int
 
-    def wait_for_end(self, timeout: float, finished_seen: int | None = None) -> bool:
-        """Sleep up to ``timeout``, waking at once when the run ends or, given how many choices
-        had finished, when another one finishes; True when something ended."""
-        def ended() -> bool:
-            return self._status != RUNNING or (finished_seen is not None and sum(
-                c.finish_reason is not None for c in self._choices) != finished_seen)
-        with self._cond:
-            return self._cond.wait_for(ended, timeout)
-
     @property
     def running(self) -> bool:
         return self.status == RUNNING
