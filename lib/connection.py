@@ -18,6 +18,10 @@ PROVIDERS = (LOCAL, TOGETHER, CUSTOM)
 TOGETHER_BASE_URL = "https://api.together.xyz/v1"
 # Tests and benchmarks run their own backend and point the app at it with this variable.
 LOCAL_URL_ENV = "PLAYGROUND_LOCAL_BACKEND_URL"
+# Seconds to wait for the server's next byte. Raise it for slow self-hosted models; tests
+# lower it to see a timeout without waiting the default minute.
+TIMEOUT_ENV = "PLAYGROUND_TIMEOUT"
+CONNECT_TIMEOUT, READ_TIMEOUT = 10.0, 60.0
 
 
 @dataclass(frozen=True)
@@ -27,7 +31,26 @@ class Connection:
     api_key: str | None = field(default=None, repr=False)
 
     def client(self, **kwargs) -> Client:
+        kwargs.setdefault("timeout", client_timeout())
         return Client(api_key=self.api_key or "", base_url=self.base_url, **kwargs)
+
+
+def client_timeout(env: Mapping[str, str] = os.environ) -> tuple[float, float]:
+    """(connect, read) timeouts in seconds; the read one from PLAYGROUND_TIMEOUT if set.
+
+    Raises ValueError naming the variable when it is not a positive number, so a typo is
+    not silently a one-minute wait.
+    """
+    text = env.get(TIMEOUT_ENV, "").strip()
+    if not text:
+        return CONNECT_TIMEOUT, READ_TIMEOUT
+    try:
+        read = float(text)
+    except ValueError:
+        read = -1.0
+    if not 0 < read < float("inf"):
+        raise ValueError(f"{TIMEOUT_ENV} must be a positive number of seconds, got {text!r}")
+    return min(CONNECT_TIMEOUT, read), read
 
 
 def configured_key(env: Mapping[str, str] = os.environ,

@@ -20,3 +20,83 @@ def open_app(page: Page, url: str, path: str = "") -> None:
 
 def assert_no_exception(page: Page) -> None:
     expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+# Helpers shared by several browser test files (moved here from test_e2e_completions.py and
+# test_e2e_images.py so the fault, security and concurrency suites drive the pages the same way).
+
+def button(page: Page, name: str):
+    """A page button (Streamlit's own header grows a "Stop" while a script runs long)."""
+    return page.get_by_test_id("stMainBlockContainer").get_by_role("button", name=name,
+                                                                   exact=True)
+
+
+def card(page: Page, i: int = 0, prefix: str = ""):
+    """Completion card ``i`` (Compare prefixes its columns' cards with ``col<k>-``)."""
+    return page.locator(f".st-key-{prefix}choice-{i}")
+
+
+def card_text(page: Page, i: int = 0, prefix: str = "") -> str:
+    """The model text shown in a card (not its "waiting…" or "(no text)" placeholders)."""
+    return "".join(card(page, i, prefix).locator(".ct:not(.ct-wait)").all_inner_texts())
+
+
+def shoot(page: Page, path) -> None:
+    """The whole page: Streamlit scrolls inside its own container, so grow the viewport."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": 2400})
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(path))
+    page.set_viewport_size(size)
+
+
+def set_number(page: Page, label: str, value: int) -> None:
+    box = page.get_by_role("spinbutton", name=label, exact=True)
+    box.fill(str(value))
+    box.press("Enter")
+    wait_for_app(page)
+    expect(box).to_have_value(str(value))
+
+
+def set_slider(page: Page, label: str, target: int) -> None:
+    """Arrow keys until the slider shows ``target``; again if a rerun reset it (the app
+    may still be redrawing after the previous field when the keys land)."""
+    widget = page.get_by_test_id("stSlider").filter(has_text=label)
+    slider, shown = widget.get_by_role("slider"), widget.get_by_test_id("stSliderThumbValue")
+    for _ in range(3):
+        for _ in range(60):
+            now = round(float(shown.inner_text()))
+            if now == target:
+                break
+            slider.press("ArrowRight" if now < target else "ArrowLeft")
+        wait_for_app(page)
+        if round(float(shown.inner_text())) == target:
+            return
+    expect(shown).to_have_text(str(target))
+
+
+def pick(page: Page, label: str, option: str) -> None:
+    """Choose in a selectbox by typing: the list filters to the option, Enter picks it."""
+    box = page.get_by_test_id("stSelectbox").filter(has_text=label).locator("input")
+    for _ in range(3):
+        box.click()
+        box.fill(option)
+        if page.get_by_role("option", name=option).count() == 1:
+            box.press("Enter")
+            wait_for_app(page)
+            return
+        box.press("Escape")
+        wait_for_app(page)
+    raise AssertionError(f"{label}: option {option!r} never appeared")
+
+
+def use_custom_provider(page: Page, base_url: str, key: str) -> None:
+    """The Custom provider at ``base_url`` with ``key`` (one we can look for everywhere)."""
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_text("Custom", exact=True).click()
+    wait_for_app(page)
+    for name, value in (("Base URL", base_url), ("API key", key)):
+        box = sidebar.get_by_role("textbox", name=name)
+        box.fill(value)
+        box.press("Enter")
+        wait_for_app(page)

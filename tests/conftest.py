@@ -132,3 +132,28 @@ def screenshot_dir() -> Path:
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True)
     return path
+
+
+CASE_PROPERTY = "case"
+
+
+def pytest_terminal_summary(terminalreporter):
+    """A table of the tests that named their case with ``record_property("case", ...)``
+    (the fault matrix), with each one's real outcome: a failure in any phase is a FAIL."""
+    outcomes: dict[str, tuple[str, str]] = {}
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            case = dict(getattr(report, "user_properties", ())).get(CASE_PROPERTY)
+            if case is None or not hasattr(report, "outcome"):
+                continue
+            _, worst = outcomes.get(report.nodeid, (case, "passed"))
+            if report.outcome != "passed" and worst != "failed":
+                worst = report.outcome
+            outcomes[report.nodeid] = (case, worst)
+    if not outcomes:
+        return
+    width = max(len(case) for case, _ in outcomes.values())
+    terminalreporter.section("cases")
+    for case, outcome in sorted(outcomes.values()):
+        label = {"passed": "PASS", "failed": "FAIL"}.get(outcome, outcome.upper())
+        terminalreporter.write_line(f"{case:<{width}}  {label}")

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import assert_no_exception, open_app, wait_for_app
+from tests.browser import button as _button, card as _card, card_text as _text, shoot as _shoot
 
 pytestmark = pytest.mark.e2e
 FINISHED = re.compile(r"· (length|eos|stop) ·")
@@ -21,21 +22,6 @@ def completions(app_server, page, fresh_backend):
     open_app(page, app_server.url, "Completions")
     page.dialogs = dialogs
     return page
-
-
-def _card(page, i=0):
-    return page.locator(f".st-key-choice-{i}")
-
-
-def _button(page, name):
-    """A page button (Streamlit's own header grows a "Stop" while a script runs long)."""
-    return page.get_by_test_id("stMainBlockContainer").get_by_role("button", name=name,
-                                                                   exact=True)
-
-
-def _text(page, i=0):
-    """The model text shown in a card (not its "waiting…" or "(no text)" placeholders)."""
-    return "".join(_card(page, i).locator(".ct:not(.ct-wait)").all_inner_texts())
 
 
 def _prompt(page, text):
@@ -64,15 +50,6 @@ def _set_number(page, label, value, tab="Output"):
     box.fill(str(value))
     box.press("Enter")
     wait_for_app(page)
-
-
-def _shoot(page, path):
-    """The whole page: Streamlit scrolls inside its own container, so grow the viewport."""
-    size = page.viewport_size
-    page.set_viewport_size({"width": size["width"], "height": 2400})
-    page.wait_for_timeout(300)
-    page.screenshot(path=str(path))
-    page.set_viewport_size(size)
 
 
 def _finished(page, i=0):

@@ -13,7 +13,9 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from lib.images import read_png_settings
-from tests.browser import assert_no_exception, open_app, wait_for_app
+from tests.browser import (assert_no_exception, open_app, pick, set_number, set_slider,
+                           wait_for_app)
+from tests.browser import use_custom_provider as shared_use_custom_provider
 
 pytestmark = pytest.mark.e2e
 
@@ -27,40 +29,7 @@ def settle(page: Page) -> None:
 
 def use_custom_provider(page: Page, base_url: str) -> None:
     """Custom provider at the backend, with a key we can look for in every file."""
-    sidebar = page.get_by_test_id("stSidebar")
-    sidebar.get_by_text("Custom", exact=True).click()
-    settle(page)
-    sidebar.get_by_role("textbox", name="Base URL").fill(base_url)
-    sidebar.get_by_role("textbox", name="Base URL").press("Enter")
-    settle(page)
-    sidebar.get_by_role("textbox", name="API key").fill(KEY)
-    sidebar.get_by_role("textbox", name="API key").press("Enter")
-    settle(page)
-
-
-def set_number(page: Page, label: str, value: int) -> None:
-    box = page.get_by_role("spinbutton", name=label, exact=True)
-    box.fill(str(value))
-    box.press("Enter")
-    settle(page)
-    expect(box).to_have_value(str(value))
-
-
-def set_slider(page: Page, label: str, target: int) -> None:
-    """Arrow keys until the slider shows ``target``; again if a rerun reset it (the app
-    may still be redrawing after the previous field when the keys land)."""
-    widget = page.get_by_test_id("stSlider").filter(has_text=label)
-    slider, shown = widget.get_by_role("slider"), widget.get_by_test_id("stSliderThumbValue")
-    for _ in range(3):
-        for _ in range(60):
-            now = round(float(shown.inner_text()))
-            if now == target:
-                break
-            slider.press("ArrowRight" if now < target else "ArrowLeft")
-        settle(page)
-        if round(float(shown.inner_text())) == target:
-            return
-    expect(shown).to_have_text(str(target))
+    shared_use_custom_provider(page, base_url, KEY)
 
 
 def small_batch(page: Page, n: int) -> None:
@@ -74,21 +43,6 @@ def small_batch(page: Page, n: int) -> None:
     set_slider(page, "Images (n)", n)
     expect(page.get_by_text(f"{n} image{'s' if n > 1 else ''} of 256×256")).to_be_visible(
         timeout=20_000)
-
-
-def pick(page: Page, label: str, option: str) -> None:
-    """Choose in a selectbox by typing: the list filters to the option, Enter picks it."""
-    box = page.get_by_test_id("stSelectbox").filter(has_text=label).locator("input")
-    for _ in range(3):
-        box.click()
-        box.fill(option)
-        if page.get_by_role("option", name=option).count() == 1:
-            box.press("Enter")
-            settle(page)
-            return
-        box.press("Escape")
-        settle(page)
-    raise AssertionError(f"{label}: option {option!r} never appeared")
 
 
 def generate(page: Page) -> None:
