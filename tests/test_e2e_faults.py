@@ -80,8 +80,9 @@ STREAM_CASES = [
      ["Permission denied", "no access to this model"], False, 1),
     ("404", {"kind": "status", "status": 404, "message": "model 'x/y' does not exist"},
      ["Not found", "does not exist", "Check the model id"], False, 1),
-    ("400", {"kind": "status", "status": 400, "message": "temperature: must be <= 2"},
-     ["Invalid request", "temperature: must be <= 2"], False, 1),
+    # (Streamlit's Markdown shows " <= " as "≤", so the message avoids such operators.)
+    ("400", {"kind": "status", "status": 400, "message": "temperature: must be at most 2"},
+     ["Invalid request", "temperature: must be at most 2"], False, 1),
     ("422", {"kind": "status", "status": 422, "message": "stop: too many sequences"},
      ["Invalid request", "stop: too many sequences"], False, 1),
     ("429 keeps failing", {"kind": "status", "status": 429, "retry_after": 0.2, "times": 3},
