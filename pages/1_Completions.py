@@ -4,7 +4,7 @@ import streamlit as st
 from lib import snippets
 from lib.catalogue import COMPLETIONS
 from lib.stream_run import StreamRun
-from lib.ui import completions_view as view, share, state, stream_view
+from lib.ui import alerts, completions_view as view, share, state, stream_view
 from lib.ui.models import find_model, model_picker
 from lib.ui.presets_panel import presets_panel
 from lib.ui.sidebar import connection_sidebar
@@ -42,7 +42,7 @@ with left:
     # Generate starts the run before the buttons are drawn, so this very run shows Stop.
     if view.generate_pressed() and not running:
         if body is None:
-            st.error(f"Nothing was sent. {problem}", icon=":material/block:")
+            alerts.error(f"Nothing was sent. {problem}", icon=":material/block:")
         else:
             model = find_model(conn, body["model"])
             record = view.history_recorder(conn, body, model)
@@ -72,7 +72,7 @@ if run is not None:
         stream_view.show_finished(result)
     with summary:
         if result.error is not None:
-            st.error(result.error.describe(), icon=":material/error:")
+            alerts.error(result.error.describe(), icon=":material/error:")
         view.run_metrics(result, st.session_state.get(RUN_MODEL))
     view.token_probabilities(PAGE, result, requested=bool(run.params.get("logprobs")))
     view.choices_board(PAGE, result)

@@ -3,7 +3,7 @@ downloads that carry their settings, PNG drop-in restore and X/Y sweeps."""
 import streamlit as st
 
 from lib.catalogue import IMAGES
-from lib.ui import images_view as view, share, state
+from lib.ui import alerts, images_view as view, share, state
 from lib.ui.models import IMAGE_TYPES, model_picker
 from lib.ui.presets_panel import presets_panel
 from lib.ui.sidebar import connection_sidebar
@@ -68,7 +68,7 @@ with output:
         summary_slot.caption(view.request_summary(body))
     if generate:
         if body is None:
-            st.error(f"Nothing was sent. {problem}", icon=":material/block:")
+            alerts.error(f"Nothing was sent. {problem}", icon=":material/block:")
         else:
             run, plans = view.start_batch(body, conn)
             view.execute(run, plans, conn, stop_slot, progress_slot, grid_slot)

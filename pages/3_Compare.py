@@ -2,7 +2,7 @@
 import streamlit as st
 
 from lib.catalogue import COMPLETIONS
-from lib.ui import compare_view as view, share, state, stream_view
+from lib.ui import alerts, compare_view as view, share, state, stream_view
 from lib.ui.sidebar import connection_sidebar
 from lib.ui.widgets import param_widget
 
@@ -37,7 +37,7 @@ for i in range(n):
 # Compare starts the runs before the buttons are drawn, so this very run shows Stop.
 if st.session_state.get("compare-go") and not running:
     if any(b is None for b in bodies):
-        st.error("Nothing was sent. " + " ".join(p for p in problems if p),
+        alerts.error("Nothing was sent. " + " ".join(p for p in problems if p),
                  icon=":material/block:")
     else:
         view.start(conn, bodies)
@@ -77,5 +77,5 @@ if runs:
             result = run.snapshot(with_tokens=False)
             st.caption(view.metrics_line(run, models[i]))
             if result.error is not None:
-                st.error(result.error.describe(), icon=":material/error:")
+                alerts.error(result.error.describe(), icon=":material/error:")
             stream_view.show_finished(result, prefix=f"col{i}-")

@@ -3,7 +3,7 @@ import streamlit as st
 
 from lib import text_sweep
 from lib.catalogue import COMPLETIONS, ValidationError, build_request
-from lib.ui import share, state, sweep_view as view
+from lib.ui import alerts, share, state, sweep_view as view
 from lib.ui.compare_view import COMPACT
 from lib.ui.models import model_picker
 from lib.ui.presets_panel import presets_panel
@@ -55,7 +55,7 @@ with axes:
     # Run starts the sweep before the buttons are drawn, so this very run shows Stop.
     if st.session_state.get("sweep-run") and plan is not None and not running:
         if not ok:
-            st.warning(f"This sweep sends {plan.request_count} requests: tick the box to "
+            alerts.warning(f"This sweep sends {plan.request_count} requests: tick the box to "
                        "confirm.", icon=":material/warning:")
         else:
             run, running = view.start(conn, plan), True

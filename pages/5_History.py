@@ -2,7 +2,7 @@
 import streamlit as st
 
 from lib import history
-from lib.ui import history_view as view
+from lib.ui import alerts, history_view as view
 from lib.ui.sidebar import connection_sidebar
 
 PAGE = view.PAGE
@@ -24,7 +24,7 @@ try:
     total = store.count(**filters)
     runs = store.list(**filters, limit=200)
 except history.HistoryError as exc:
-    st.error(f"The history cannot be shown. {exc}", icon=":material/database:")
+    alerts.error(f"The history cannot be shown. {exc}", icon=":material/database:")
     st.stop()
 
 st.caption(f"{total} run{'s' if total != 1 else ''}" + (" (showing the newest 200)"
@@ -39,7 +39,7 @@ opened = st.selectbox("Open a run", list(by_id), key=f"{PAGE}:open",
                       format_func=lambda i: view.label(by_id[i]))
 run = store.get(opened)
 if run is None:
-    st.warning("That run was deleted meanwhile.")
+    alerts.warning("That run was deleted meanwhile.")
     st.stop()
 
 restore_col, replay_col, delete_col, all_col = st.columns(4)
@@ -61,7 +61,7 @@ if all_col.button("Delete all…", key=f"{PAGE}:delete_all", width="stretch"):
     st.session_state[f"{PAGE}:confirm_all"] = True
 
 if st.session_state.get(f"{PAGE}:confirm_all"):
-    st.warning(f"Delete all {store.count()} runs? This cannot be undone.")
+    alerts.warning(f"Delete all {store.count()} runs? This cannot be undone.")
     yes, no = st.columns(2)
     if yes.button("Yes, delete all", key=f"{PAGE}:delete_all_yes", type="primary"):
         store.delete_all()

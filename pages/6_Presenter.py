@@ -3,7 +3,7 @@ import streamlit as st
 
 from lib.catalogue import COMPLETIONS, ValidationError, build_request
 from lib.stream_run import StreamRun
-from lib.ui import presenter_view as view, state, stream_view
+from lib.ui import alerts, presenter_view as view, state, stream_view
 from lib.ui.compare_view import record_completion
 from lib.ui.models import find_model
 from lib.ui.sidebar import current_connection
@@ -17,7 +17,7 @@ st.set_page_config(page_title="Presenter · Together Playground", page_icon=":ma
 view.hide_chrome()
 conn = current_connection()
 if conn is None:
-    st.error("The connection is not set up: choose a provider on another page first.")
+    alerts.error("The connection is not set up: choose a provider on another page first.")
     st.stop()
 view.init_values(conn)
 
@@ -43,7 +43,7 @@ elif st.button("Generate", key="presenter-generate", type="primary"):
         body = build_request(COMPLETIONS, state.page_values(PAGE, COMPLETIONS),
                              st.session_state.get(state.pinned_key(PAGE), []))
     except ValidationError as exc:
-        st.error("; ".join(e.message for e in exc.errors))
+        alerts.error("; ".join(e.message for e in exc.errors))
     else:
         record = record_completion(conn, body, find_model(conn, body["model"]), "completions")
         run = StreamRun(conn.client, body, on_finish=record).start()
@@ -59,7 +59,7 @@ elif run is not None:
         st.rerun()
     result = run.snapshot(with_tokens=False)
     if result.error is not None:
-        st.error(result.error.describe())
+        alerts.error(result.error.describe())
     stream_view.show_finished(result)
 
 recorded = view.recorded_runs()

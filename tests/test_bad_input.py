@@ -32,6 +32,7 @@ from lib.images import encode_png
 from lib.presets import PresetStore
 from tests.test_catalogue import COMPLETION_CASES, IMAGE_CASES
 from tests.test_images import chunk, insert_after_header, photo, png_bytes
+from tests.shown import shown
 
 PAGES = {"completions": "../pages/1_Completions.py", "images": "../pages/2_Images.py"}
 UNICODE = "שלום עולם · مرحبا ‮reversed‬ · 👩🏽‍🚀🏳️‍🌈 · e\u0301\u0302\u0303 Z\u0335\u0321 · 𝔘𝔫𝔦 · NUL\x00here"
@@ -86,7 +87,7 @@ def test_every_field_beyond_its_limits_in_a_link_is_named_and_nothing_changes(lo
     for param in _linkable(cases):
         name, value = param.values
         at = _app(page, _raw_link({"page": page, "values": {"prompt": "kept?", name: value}}))
-        errors = [e.value for e in at.error]
+        errors = [shown(e) for e in at.error]
         assert any(e.startswith("This link could not be opened") and name in e
                    for e in errors), (name, errors)
         assert at.session_state[f"{page}.values"].get("prompt") != "kept?"  # nothing applied
@@ -108,8 +109,8 @@ def test_every_field_beyond_its_limits_in_a_link_is_named_and_nothing_changes(lo
 def test_a_tampered_share_link_says_so_and_keeps_the_page(local, damage, words):
     good = sharelink.encode_state({"page": "completions", "values": {"prompt": "Linked"}})
     at = _app("completions", {"s": damage(good["s"]), "v": "1"})
-    assert any(e.value.startswith("This link could not be opened") and words in e.value
-               for e in at.error), [e.value for e in at.error]
+    assert any(shown(e).startswith("This link could not be opened") and words in shown(e)
+               for e in at.error), [shown(e) for e in at.error]
     assert at.session_state["completions.values"]["prompt"] == ""
     assert _api_requests(local) == []
 
@@ -150,7 +151,7 @@ def test_a_prompt_over_the_catalogue_cap_is_refused_naming_the_prompt(local):
     at.run()
     _generate(at)
     assert any("prompt" in e.value and "2000000" in e.value.replace(",", "")
-               for e in at.error), [e.value for e in at.error]
+               for e in at.error), [shown(e) for e in at.error]
     assert _api_requests(local) == []
 
 
@@ -275,7 +276,7 @@ def test_a_png_with_huge_or_malicious_metadata_is_refused_and_keeps_the_settings
         "keep this prompt").run()
     at.file_uploader[0].upload("evil.png", data, "image/png").run()
     assert not at.exception
-    errors = [e.value for e in at.error]
+    errors = [shown(e) for e in at.error]
     assert any(e.startswith("evil.png:") and words in e for e in errors), errors
     assert at.session_state["images.values"]["prompt"] == "keep this prompt"
     assert _api_requests(local) == []

@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib.history import History
 from lib.images import encode_png
+from tests.shown import shown
 
 PAGE_FILE = "../pages/2_Images.py"
 
@@ -61,11 +62,11 @@ def test_every_parameter_has_a_widget(at):
 def test_width_not_a_multiple_of_8_is_explained_and_nothing_is_sent(at, fresh_backend):
     by_label(at.text_area, "Prompt").set_value("a fox")
     by_label(at.number_input, "Width").set_value(1001).run()
-    messages = [e.value for e in at.error]
+    messages = [shown(e) for e in at.error]
     assert any("width must be an integer from 64 to 2048 and a multiple of 8, got 1001" in m
                for m in messages)
     by_label(at.button, "Generate images").click().run()
-    assert any(m.startswith("Nothing was sent.") for m in (e.value for e in at.error))
+    assert any(m.startswith("Nothing was sent.") for m in (shown(e) for e in at.error))
     assert image_requests(fresh_backend) == []
     assert not at.image
 
@@ -120,7 +121,7 @@ def test_a_failed_request_keeps_the_other_images_and_says_why(at, fresh_backend)
     fresh_backend.add_fault({"kind": "status", "status": 400, "path": "images"})
     by_label(at.button, "Generate images").click().run()
     assert not at.exception
-    errors = [e.value for e in at.error]
+    errors = [shown(e) for e in at.error]
     assert any("Invalid request (HTTP 400)" in m for m in errors)
     assert 1 <= len(at.image) <= 4  # one of the two requests failed, the other's images show
     assert any("failed" in w.value for w in at.warning)
@@ -146,7 +147,7 @@ def test_dropping_a_png_restores_its_settings(at):
 
 def test_a_png_without_settings_is_refused_in_plain_words(at):
     uploader(at).upload("plain.png", encode_png(Image.new("RGB", (4, 4))), "image/png").run()
-    assert "carries no generation settings" in at.error[0].value
+    assert "carries no generation settings" in shown(at.error[0])
 
 
 def test_sweep_shows_the_request_count_and_asks_before_a_big_one(at, fresh_backend):

@@ -17,7 +17,7 @@ from lib.catalogue import COMPLETIONS, ValidationError, build_request, validate
 from lib.connection import Connection
 from lib.results import ModelInfo
 from lib.stream_run import StreamRun
-from lib.ui import state, stream_view
+from lib.ui import alerts, state, stream_view
 from lib.ui.models import find_model, model_picker
 from lib.ui.widgets import param_widget
 
@@ -85,7 +85,7 @@ def record_completion(conn: Connection, body: dict[str, Any], model: ModelInfo |
         run_id = completion_record.record_start(store, body, conn.provider, conn.base_url,
                                                 conn.api_key, page=page)
     except history.HistoryError as exc:
-        st.warning(f"This run will not be kept in the history: {exc}")
+        alerts.warning(f"This run will not be kept in the history: {exc}")
         return None
     return lambda run: completion_record.record_finish(store, run_id, run, model,
                                                        conn.api_key)
@@ -160,7 +160,7 @@ def apply_extra(extra: dict[str, Any] | None) -> None:
             values = validate(COMPLETIONS, column.get("values", {}), require=False)
             pinned = [n for n in column.get("pinned", []) if n in COMPLETIONS.names]
         except (ValidationError, AttributeError, TypeError):
-            st.error(f"Column {i + 1} of the link holds invalid settings; it was not changed.")
+            alerts.error(f"Column {i + 1} of the link holds invalid settings; it was not changed.")
             continue
         state.restore(column_page(i), COMPLETIONS, values, pinned)
     st.session_state[COLUMNS] = len(columns)

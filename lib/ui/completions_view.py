@@ -17,7 +17,7 @@ from lib.connection import Connection
 from lib.errors import TogetherError
 from lib.results import ModelInfo
 from lib.stream_run import RunView, StreamRun
-from lib.ui import state
+from lib.ui import alerts, state
 from lib.ui.widgets import param_widget
 
 SEED_AND_BIAS = ("seed", "logit_bias")
@@ -82,12 +82,12 @@ def bias_helper(page: str, conn: Connection) -> None:
         return
     model = values.get("model")
     if not model:
-        st.error("Pick a model first: token ids depend on the model.")
+        alerts.error("Pick a model first: token ids depend on the model.")
         return
     try:
         tokens = [t for t in conn.client().tokenize(model, word) if t.token_id is not None]
     except TogetherError as exc:
-        st.error(exc.describe(), icon=":material/error:")
+        alerts.error(exc.describe(), icon=":material/error:")
         return
     table = dict(values.get("logit_bias") or {})
     for t in tokens:
@@ -167,7 +167,7 @@ def history_recorder(conn: Connection, body: dict[str, Any],
         run_id = completion_record.record_start(store, body, conn.provider, conn.base_url,
                                                 conn.api_key)
     except history.HistoryError as exc:
-        st.warning(f"This run will not be kept in the history: {exc}")
+        alerts.warning(f"This run will not be kept in the history: {exc}")
         return None
     return lambda run: completion_record.record_finish(store, run_id, run, model,
                                                        conn.api_key)

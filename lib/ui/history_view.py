@@ -19,7 +19,7 @@ from lib.connection import Connection
 from lib.image_store import ImageStore
 from lib.run_settings import ReplayError, replay_body, settings_from_request
 from lib.stream_run import StreamRun
-from lib.ui import state, stream_view, sweep_view
+from lib.ui import alerts, state, stream_view, sweep_view
 
 PAGE = "history"
 REPLAY_TIMEOUT_S = 120
@@ -76,7 +76,7 @@ def _outputs(run: history.Run) -> None:
                           if out.get(k) is not None)
         st.markdown(f"**Output {out.get('index', '')}** · {head}")
         if out.get("error"):
-            st.error(out["error"])
+            alerts.error(out["error"])
         st.html(stream_view.text_html(str(out.get("text") or "")))
 
 
@@ -94,14 +94,14 @@ def replay_run(run: history.Run, conn: Connection) -> None:
     try:
         body = replay_body(run.request, run.outputs)
     except ReplayError as exc:
-        st.error(str(exc))
+        alerts.error(str(exc))
         return
     with st.spinner("Re-running with the recorded seed…"):
         rerun = StreamRun(conn.client, body).start()
         rerun.join(REPLAY_TIMEOUT_S)
     result = rerun.snapshot(with_tokens=False)
     if result.error is not None:
-        st.error(f"The re-run failed: {result.error.describe()}")
+        alerts.error(f"The re-run failed: {result.error.describe()}")
         return
     recorded = [str(o.get("text") or "") for o in sorted(run.outputs,
                                                           key=lambda o: o.get("index", 0))]

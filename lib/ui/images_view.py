@@ -26,7 +26,7 @@ from lib.image_sweep import (AXES, CONFIRM_ABOVE, SEED, SweepError, describe_pla
                              plan_from_text, sweep_plot)
 from lib.images import (EncodeCache, ImageSettingsError, decode_image, display_copy,
                         read_png_settings, zip_name)
-from lib.ui import state
+from lib.ui import alerts, state
 
 PAGE = "images"
 RUN = f"{PAGE}:run"
@@ -114,7 +114,7 @@ def png_restore() -> None:
                           "parameters) puts its prompt, size, seed and model back.")
     kind, text = st.session_state.get(RESTORE_NOTE, (None, ""))
     if kind == "error":
-        st.error(text, icon=":material/error:")
+        alerts.error(text, icon=":material/error:")
     elif kind:
         st.success(text, icon=":material/settings_backup_restore:")
 
@@ -165,7 +165,7 @@ def _history_start(run: ImageRun, conn: Connection) -> None:
                         title=history.preview(run.request.get("prompt"))),
             secret=conn.api_key)
     except history.HistoryError as exc:
-        st.warning(f"This run will not be kept in the history: {exc}")
+        alerts.warning(f"This run will not be kept in the history: {exc}")
 
 
 def _history_finish(run: ImageRun, conn: Connection) -> None:
@@ -266,7 +266,7 @@ def _tile(run: ImageRun, position: int, store: ImageStore, failure, interactive:
     image = run.images.get(position)
     if image is None:
         if failure is not None:
-            st.error(f"Image {position + 1} failed.", icon=":material/broken_image:")
+            alerts.error(f"Image {position + 1} failed.", icon=":material/broken_image:")
         elif run.status == RUNNING:
             st.info(f"Image {position + 1}: waiting…", icon=":material/hourglass_top:")
         else:
@@ -322,7 +322,7 @@ def enlarge(run: ImageRun, position: int) -> None:
     try:
         data = store.get(image.key)
     except KeyError:
-        st.error("This image is no longer on disk.")
+        alerts.error("This image is no longer on disk.")
         return
     st.image(display_copy(decode_image(data)), width="stretch",
              caption=f"#{position + 1} · seed {image.seed} · {image.width}×{image.height}")
@@ -353,7 +353,7 @@ def results() -> None:
         run.summary())
     for failure in run.failures:
         where = ", ".join(str(p + 1) for p in failure.positions)
-        st.error(f"Image{'s' if len(failure.positions) > 1 else ''} {where}: "
+        alerts.error(f"Image{'s' if len(failure.positions) > 1 else ''} {where}: "
                  f"{failure.message}", icon=":material/error:")
     if run.images:
         grid_name = "xy_plot.png" if run.kind == SWEEP else "grid.png"
@@ -412,7 +412,7 @@ def sweep_section(body: dict[str, Any] | None, problem: str, conn: Connection,
     try:
         plan = plan_from_text(body, x_kind, x_text, y_kind, y_text)
     except SweepError as exc:
-        st.error(str(exc), icon=":material/error:")
+        alerts.error(str(exc), icon=":material/error:")
         return
     seed_swept = SEED in (x_kind, y_kind)
     st.markdown(f"**{describe_plan(plan)}**, one image each; everything else as set above"

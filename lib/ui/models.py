@@ -11,7 +11,7 @@ from lib.catalogue import Endpoint
 from lib.connection import Connection
 from lib.errors import TogetherError
 from lib.results import ModelInfo
-from lib.ui import state
+from lib.ui import alerts, state
 from lib.ui.widgets import param_widget
 
 TEXT_TYPES = ("language", "code", "chat")
@@ -30,7 +30,7 @@ def list_models(conn: Connection, types: tuple[str, ...] | None = None) -> list[
     try:
         models = _models(conn.base_url, fingerprint, conn)
     except TogetherError as exc:
-        st.warning(f"Could not list models: {exc.describe()} You can still type a model id.")
+        alerts.warning(f"Could not list models: {exc.describe()} You can still type a model id.")
         return []
     return [m for m in models if types is None or m.type in types]
 
@@ -77,7 +77,7 @@ def model_picker(page: str, endpoint: Endpoint, conn: Connection,
     try:
         return catalogue.check(endpoint["model"], values["model"])
     except ValueError as exc:
-        st.error(str(exc), icon=":material/error:")
+        alerts.error(str(exc), icon=":material/error:")
         return None
 
 

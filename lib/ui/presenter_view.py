@@ -11,7 +11,7 @@ import streamlit as st
 from lib import history, replay
 from lib.catalogue import COMPLETIONS
 from lib.presets import PresetError, PresetStore, Preset
-from lib.ui import state, stream_view
+from lib.ui import alerts, state, stream_view
 from lib.ui.models import TEXT_TYPES, list_models
 
 PAGE = "presenter"
@@ -34,7 +34,7 @@ def scenes() -> list[Preset]:
     try:
         return PresetStore().list("completions")
     except PresetError as exc:
-        st.warning(str(exc))
+        alerts.warning(str(exc))
         return []
 
 
@@ -76,10 +76,10 @@ def play_back(run_id: int) -> None:
     try:
         run = history.History().get(run_id)
     except history.HistoryError as exc:
-        st.error(str(exc))
+        alerts.error(str(exc))
         return
     if run is None or not run.events:
-        st.warning("That run has no recorded stream to play back.")
+        alerts.warning("That run has no recorded stream to play back.")
         return
     st.info("Replay of a recorded run — not a live request.", icon=":material/replay:")
     n = max(int(run.request.get("n", 1)), 1 + max(e[1] for e in run.events))

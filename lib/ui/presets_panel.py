@@ -11,7 +11,7 @@ import streamlit as st
 from lib import presets
 from lib.catalogue import ENDPOINTS
 from lib.presets import Preset, PresetError, PresetStore
-from lib.ui import state
+from lib.ui import alerts, state
 
 
 def presets_panel(page: str, endpoint_name: str, *, expanded: bool = False) -> None:
@@ -22,7 +22,7 @@ def presets_panel(page: str, endpoint_name: str, *, expanded: bool = False) -> N
         try:
             available = store.list(endpoint_name)
         except PresetError as exc:
-            st.error(str(exc), icon=":material/error:")
+            alerts.error(str(exc), icon=":material/error:")
             available = list(p for p in presets.BUILTINS if p.page == endpoint_name)
         by_name = {p.name: p for p in available}
         pick_key = f"{page}:preset_pick"

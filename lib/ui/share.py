@@ -15,7 +15,7 @@ import streamlit as st
 
 from lib import sharelink
 from lib.catalogue import Endpoint
-from lib.ui import state
+from lib.ui import alerts, state
 
 NAMES = {"completions": "Completions", "images": "Images", "compare": "Compare",
          "sweep": "Sweep"}
@@ -40,11 +40,11 @@ def apply_link(page: str, endpoint: Endpoint) -> dict[str, Any] | None:
     try:
         shared = sharelink.decode_state({k: params.get(k) for k in params})
     except sharelink.ShareLinkError as exc:
-        st.error(f"This link could not be opened: {exc} Nothing was changed.",
+        alerts.error(f"This link could not be opened: {exc} Nothing was changed.",
                  icon=":material/link_off:")
         return None
     if shared["page"] != page:
-        st.error(f"This link holds settings for the {NAMES[shared['page']]} page; open it "
+        alerts.error(f"This link holds settings for the {NAMES[shared['page']]} page; open it "
                  "there. Nothing was changed here.", icon=":material/link_off:")
         return None
     state.restore(page, endpoint, shared["values"], shared["pinned"])
@@ -65,7 +65,7 @@ def share_control(page: str, values: Mapping[str, Any], pinned: list[str],
                  "extra": dict(extra or {})}, secret=secret)
         except sharelink.ShareLinkError as exc:
             st.session_state.pop(url_key, None)
-            st.error(str(exc), icon=":material/link_off:")
+            alerts.error(str(exc), icon=":material/link_off:")
             return
         st.query_params.from_dict(params)
         # The settings in the URL are the ones on screen: not a link to re-apply.

@@ -11,7 +11,7 @@ import streamlit as st
 
 from lib import connection
 from lib.connection import Connection
-from lib.ui import state
+from lib.ui import alerts, state
 
 PROVIDER, API_KEY, CUSTOM_URL = "provider", "api_key", "custom_base_url"
 
@@ -60,12 +60,12 @@ def connection_sidebar() -> Connection | None:
                 help="Kept only in this browser session; never saved or put in a link.")
             key = typed or configured
             if not key and provider == connection.TOGETHER:
-                st.warning("No API key: set TOGETHER_API_KEY, add it to "
+                alerts.warning("No API key: set TOGETHER_API_KEY, add it to "
                            ".streamlit/secrets.toml, or paste it above.")
         try:
             conn = connection.resolve(provider, key, st.session_state.get(CUSTOM_URL, ""))
         except ValueError as exc:
-            st.error(str(exc))
+            alerts.error(str(exc))
             return None
         if provider == connection.LOCAL:
             st.caption(f"Built-in demo backend at `{conn.base_url}`: small offline models, "

@@ -15,7 +15,7 @@ from lib import history, text_sweep
 from lib.catalogue import COMPLETIONS
 from lib.connection import Connection
 from lib.text_sweep import CellResult, Plan, SweepRun
-from lib.ui import state, stream_view
+from lib.ui import alerts, state, stream_view
 from lib.ui.models import list_models
 
 PAGE = "sweep"
@@ -83,7 +83,7 @@ def _recorder(conn: Connection, p: Plan):
             provider=conn.provider, base_url=conn.base_url,
             metrics=text_sweep.axes_json(p)), secret=conn.api_key)
     except history.HistoryError as exc:
-        st.warning(f"This sweep will not be kept in the history: {exc}")
+        alerts.warning(f"This sweep will not be kept in the history: {exc}")
         return None
 
     def finish(run: SweepRun) -> None:
@@ -138,7 +138,7 @@ def _cell(r: int, c: int, result: CellResult | None) -> None:
             st.caption("waiting…")
             return
         if result.error:
-            st.error(result.error, icon=":material/error:")
+            alerts.error(result.error, icon=":material/error:")
             return
         lp = f"{result.mean_logprob:.3f}" if result.mean_logprob is not None else "—"
         st.caption(f"**{result.finish_reason or '—'}** · {result.tokens} tokens · "

@@ -13,7 +13,7 @@ import streamlit as st
 
 from lib import catalogue
 from lib.catalogue import Endpoint, Param
-from lib.ui import state
+from lib.ui import alerts, state
 
 SLIDER_MAX_STEPS = 200
 
@@ -45,7 +45,7 @@ def param_widget(page: str, endpoint: Endpoint, name: str, *, label: str | None 
     try:
         return catalogue.check(p, raw)
     except ValueError as exc:
-        st.error(str(exc), icon=":material/error:")
+        alerts.error(str(exc), icon=":material/error:")
         if errors is not None:
             errors.add(name)
         return None
@@ -103,7 +103,7 @@ def _string_list_editor(page: str, endpoint: Endpoint, p: Param, label: str,
     try:
         items = [_unescape(line) for line in text.splitlines() if line.strip()]
     except UnicodeDecodeError:
-        st.error(f"{p.name}: a backslash escape is malformed; use \\n, \\t or \\\\")
+        alerts.error(f"{p.name}: a backslash escape is malformed; use \\n, \\t or \\\\")
         return values.get(p.name)
     values[p.name] = items
     return items
