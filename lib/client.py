@@ -31,7 +31,7 @@ from urllib.parse import urljoin, urlparse
 import requests
 import urllib3.exceptions
 
-from lib.errors import (APIConnectionError, APIStatusError, APITimeoutError,
+from lib.errors import (APIConnectionError, APIStatusError, APITimeoutError, ImageItemError,
                         StreamInterruptedError, TogetherError, error_class_for)
 from lib.http_body import BodyReader
 from lib.images import ImageDecodeError, decode_image
@@ -126,7 +126,9 @@ class Client:
             try:
                 images.append(self._image_item(item, index, seed))
             except TogetherError as exc:
-                errors.append((index, exc))
+                # The caller knows where the image sits in its grid: no index in the words.
+                errors.append((index, ImageItemError(exc.message, status=exc.status,
+                                                     request_id=exc.request_id)))
         images.sort(key=lambda image: image.index)
         return ImageResult(id=str(data.get("id") or ""), model=str(data.get("model") or ""),
                            images=images, rate_limits=RateLimits.from_headers(response.headers),
@@ -251,22 +253,21 @@ class Client:
 
     def _image_item(self, item: Any, index: int, request_seed: int | None) -> GeneratedImage:
         if not isinstance(item, dict):
-            raise TogetherError(f"Image {index}: the item is not an object")
+            raise TogetherError("the response item is not an object")
         url = item.get("url")
         if item.get("b64_json"):
             try:
                 data = base64.b64decode(item["b64_json"], validate=True)
             except (binascii.Error, ValueError, TypeError):
-                raise TogetherError(f"Image {index}: the base64 data is corrupt") from None
+                raise TogetherError("its base64 data is corrupt") from None
         elif url:
-            data = self._fetch_image(str(url), index)
+            data = self._fetch_image(str(url))
         else:
-            raise TogetherError(f"Image {index}: the item has neither b64_json nor url")
+            raise TogetherError("the response item has neither b64_json nor url")
         try:
             image = decode_image(data)
         except ImageDecodeError as exc:
-            label = f"Image {index} ({_short_url(str(url))})" if url else f"Image {index}"
-            raise TogetherError(f"{label}: {exc}") from None
+            raise TogetherError(f"{_short_url(str(url))}: {exc}" if url else str(exc)) from None
         seed = item.get("seed")
         if seed is None and request_seed is not None:
             seed = request_seed + index
@@ -274,13 +275,13 @@ class Client:
                               format=(image.format or "").lower(), seed=seed, url=url,
                               raw={k: v for k, v in item.items() if k != "b64_json"})
 
-    def _fetch_image(self, url: str, index: int) -> bytes:
+    def _fetch_image(self, url: str) -> bytes:
         """Download one image URL: https only (or http to this machine), capped, no key sent.
 
         Redirects are followed by hand so every hop passes the same URL check.
         """
         for _ in range(IMAGE_MAX_REDIRECTS + 1):
-            label = f"Image {index} ({_short_url(url)})"
+            label = _short_url(url)
             _check_image_url(url, label)
             try:
                 response = self._session.get(url, headers={"Accept": "image/*"},
@@ -294,7 +295,7 @@ class Client:
             except requests.RequestException as exc:
                 error = self._transport_error(exc)
                 raise type(error)(f"{label}: {error.message}") from None
-        raise TogetherError(f"Image {index}: more than {IMAGE_MAX_REDIRECTS} redirects")
+        raise TogetherError(f"{_short_url(url)}: more than {IMAGE_MAX_REDIRECTS} redirects")
 
 
 class CompletionStream:

@@ -10,7 +10,8 @@
     │   └── ServerError           5xx
     ├── APIConnectionError        no answer: refused, reset, DNS
     │   └── APITimeoutError       no byte within the read timeout
-    └── StreamInterruptedError    a stream broke after it had started delivering
+    ├── StreamInterruptedError    a stream broke after it had started delivering
+    └── ImageItemError            one image of a response could not be fetched or decoded
 
 Messages never contain the API key: the client redacts it before raising.
 """
@@ -123,6 +124,15 @@ class StreamInterruptedError(TogetherError):
     @property
     def title(self) -> str:
         return "The stream broke off"
+
+
+class ImageItemError(TogetherError):
+    hint = ("The other images are kept; generate again, or set Response format to base64 so "
+            "images come inside the response.")
+
+    @property
+    def title(self) -> str:
+        return "This image could not be used"
 
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {

@@ -11,7 +11,7 @@ from PIL import Image
 import lib.client
 
 from lib.client import Client
-from lib.errors import NotFoundError, TogetherError
+from lib.errors import ImageItemError
 from tests.canned_server import CannedServer, json_route
 
 IMAGE = "local/procedural-image"
@@ -52,18 +52,21 @@ def test_url_images_are_fetched_without_the_key(local):
     assert len(fetches) == 3 and not any(f["has_auth"] for f in fetches)
 
 
-@pytest.mark.parametrize("fault, error_class, words", [
-    ({"kind": "status", "status": 404}, NotFoundError, "HTTP 404"),
-    ({"kind": "not_image"}, TogetherError, "returned text/html, not an image"),
-    ({"kind": "bomb"}, TogetherError, "refused as a decompression bomb"),
+@pytest.mark.parametrize("fault, status, words", [
+    ({"kind": "status", "status": 404}, 404, "HTTP 404"),
+    ({"kind": "not_image"}, None, "returned text/html, not an image"),
+    ({"kind": "bomb"}, None, "refused as a decompression bomb"),
 ])
-def test_one_bad_url_item_is_reported_and_the_others_kept(local, fault, error_class, words):
+def test_one_bad_url_item_is_reported_and_the_others_kept(local, fault, status, words):
     local.add_fault({**fault, "path": "image_file"})
     result = client(local).generate_images({**PARAMS, "response_format": "url"})
     assert [i.index for i in result.images] == [1, 2]
     ((index, error),) = result.errors
-    assert index == 0 and isinstance(error, error_class) and words in error.message
-    assert error.message.startswith("Image 0 (127.0.0.1:")
+    assert index == 0 and isinstance(error, ImageItemError) and words in error.message
+    assert error.status == status
+    # The page numbers images itself: the message names the URL, not an index.
+    assert error.message.startswith("127.0.0.1:")
+    assert error.describe().startswith("This image could not be used")
 
 
 def test_the_request_seed_numbers_images_when_items_carry_none():
@@ -108,8 +111,8 @@ def test_unsafe_urls_redirects_and_corrupt_items_fail_alone():
     assert sorted(messages) == [0, 1, 2, 3, 5]
     for index in (0, 1, 2):
         assert "only https URLs (or http to this machine) are fetched" in messages[index]
-    assert messages[3] == "Image 3: the base64 data is corrupt"
-    assert messages[5] == "Image 5: the item has neither b64_json nor url"
+    assert messages[3] == "its base64 data is corrupt"
+    assert messages[5] == "the response item has neither b64_json nor url"
     assert [r.path for r in server.requests if r.method == "GET"] == ["/hop", "/good.png"]
 
 
