@@ -3,8 +3,7 @@ import streamlit as st
 
 from lib.catalogue import COMPLETIONS, ValidationError, build_request
 from lib.stream_run import StreamRun
-from lib.ui import alerts, presenter_view as view, state, stream_view
-from lib.ui.compare_view import record_completion
+from lib.ui import alerts, completions_view, presenter_view as view, state, stream_view
 from lib.ui.models import find_model
 from lib.ui.sidebar import current_connection
 from lib.ui.widgets import param_widget
@@ -45,7 +44,7 @@ elif st.button("Generate", key="presenter-generate", type="primary"):
     except ValidationError as exc:
         alerts.error("; ".join(e.message for e in exc.errors))
     else:
-        record = record_completion(conn, body, find_model(conn, body["model"]), "completions")
+        record = completions_view.history_recorder(conn, body, find_model(conn, body["model"]))
         run = StreamRun(conn.client, body, on_finish=record).start()
         st.session_state[RUN], running = run, True
 

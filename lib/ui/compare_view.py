@@ -8,16 +8,16 @@ shared prompt lives in the "compare" page's values. Every column runs its own
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from typing import Any
 
 import streamlit as st
 
-from lib import completion_record, history
+from lib import completion_record
 from lib.catalogue import COMPLETIONS, ValidationError, build_request, validate
 from lib.connection import Connection
 from lib.results import ModelInfo
 from lib.stream_run import StreamRun
-from lib.ui import alerts, state, stream_view
+from lib.ui import alerts, completions_view, state, stream_view
 from lib.ui.models import find_model, model_picker
 from lib.ui.widgets import param_widget
 
@@ -77,25 +77,11 @@ def column_body(i: int, prompt: str) -> tuple[dict[str, Any] | None, str]:
         return None, "; ".join(e.message for e in exc.errors)
 
 
-def record_completion(conn: Connection, body: dict[str, Any], model: ModelInfo | None,
-                      page: str) -> Callable[[StreamRun], None] | None:
-    """Record the run as it starts; the returned callback completes the record at its end."""
-    try:
-        store = history.History()
-        run_id = completion_record.record_start(store, body, conn.provider, conn.base_url,
-                                                conn.api_key, page=page)
-    except history.HistoryError as exc:
-        alerts.warning(f"This run will not be kept in the history: {exc}")
-        return None
-    return lambda run: completion_record.record_finish(store, run_id, run, model,
-                                                       conn.api_key)
-
-
 def start(conn: Connection, bodies: list[dict[str, Any]]) -> None:
     runs, models = [], []
     for body in bodies:
         model = find_model(conn, body["model"])
-        record = record_completion(conn, body, model, PAGE)
+        record = completions_view.history_recorder(conn, body, model, PAGE)
         runs.append(StreamRun(conn.client, body, on_finish=record).start())
         models.append(model)
     st.session_state[RUNS], st.session_state[MODELS] = runs, models

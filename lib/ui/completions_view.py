@@ -159,13 +159,16 @@ def code_expander(base_url: str, body: dict[str, Any]) -> None:
                 st.code(text, language=snippets.HIGHLIGHT[name])
 
 
-def history_recorder(conn: Connection, body: dict[str, Any],
-                     model: ModelInfo | None) -> Callable[[StreamRun], None] | None:
-    """Record the run now; return the callback that completes the record when it ends."""
+def history_recorder(conn: Connection, body: dict[str, Any], model: ModelInfo | None,
+                     page: str = completion_record.PAGE) -> Callable[[StreamRun], None] | None:
+    """Record the run now; return the callback that completes the record when it ends.
+
+    Compare and Presenter record their runs the same way, under their own page name.
+    """
     try:
         store = history.History()
         run_id = completion_record.record_start(store, body, conn.provider, conn.base_url,
-                                                conn.api_key)
+                                                conn.api_key, page=page)
     except history.HistoryError as exc:
         alerts.warning(f"This run will not be kept in the history: {exc}")
         return None
