@@ -55,10 +55,11 @@ class ImageRun:
         self.failures.extend(arrival.failures)
 
     def finish(self, status: str | None = None) -> None:
-        """Close the run: ``status`` when given (stopped), else from what arrived."""
+        """Close the run: ``status`` when given (stopped), else failed if any image failed
+        (the images that arrived stay in the run and in the history record)."""
         self.elapsed = time.time() - self.started
         if status is None:
-            status = OK if self.images else FAILED
+            status = FAILED if self.failures or not self.images else OK
         self.status = status
 
     @property

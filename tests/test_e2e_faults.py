@@ -227,7 +227,9 @@ def test_image_url_fault(fault_app, browser, fresh_backend, screenshot_dir, requ
         assert_no_exception(page)
         shoot(page, screenshot_dir / f"fault_{marker}.png")
         row = _last_run(fault_app.data_dir, "images", marker)
-        assert row.error and words.lower() in row.error.lower(), row.error
+        # A failed image fails the run; the image that arrived is kept in the record too.
+        assert row.status == FAILED and words.lower() in row.error.lower(), row.error
+        assert len(row.outputs) == 1
 
         page.get_by_role("button", name=re.compile("Generate images")).click()
         expect(page.get_by_text("2 of 2 images")).to_be_visible(timeout=60_000)
