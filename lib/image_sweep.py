@@ -13,7 +13,6 @@ prompt and every value (itself included) takes its place in turn.
 from __future__ import annotations
 
 import csv
-import math
 import re
 from dataclasses import dataclass
 from typing import Any, ClassVar, Mapping
@@ -24,7 +23,7 @@ from lib import catalogue
 from lib.catalogue import IMAGES
 from lib.image_batch import PlannedRequest, random_seed
 from lib.images import make_xy_grid
-from lib.sweep_grid import GridPlan, SweepCell
+from lib.sweep_grid import GridPlan, SweepCell, SweepError, range_steps
 
 SEED, STEPS, GUIDANCE, PROMPT_SR, PROMPTS, MODEL = (
     "seed", "steps", "guidance_scale", "prompt_sr", "prompts", "model")
@@ -53,10 +52,6 @@ CONFIRM_ABOVE = 16      # requests; more need an explicit confirm on the page
 MAX_REQUESTS = 64
 
 _RANGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)\s*(?:\(\s*\+\s*(\d+(?:\.\d+)?)\s*\))?\s*$")
-
-
-class SweepError(ValueError):
-    """Axis values that cannot be swept; the message names the axis and the value."""
 
 
 @dataclass(frozen=True)
@@ -112,16 +107,7 @@ def _expand(axis: AxisKind, item: str) -> list[str]:
     match = _RANGE.match(item)
     if not match:
         return [item]
-    start, end = float(match.group(1)), float(match.group(2))
-    step = float(match.group(3)) if match.group(3) else 1.0
-    if step <= 0 or end < start:
-        raise SweepError(f"{axis.label}: a range runs upwards with a positive step, "
-                         f"got {item!r}")
-    count = math.floor((end - start) / step + 1e-9) + 1
-    if count > MAX_VALUES:
-        raise SweepError(f"{axis.label}: {item!r} has {count} values, more than "
-                         f"{MAX_VALUES}")
-    return [_number_text(start + i * step) for i in range(count)]
+    return [_number_text(x) for x in range_steps(axis.label, match, item, MAX_VALUES)]
 
 
 def _number_text(x: float) -> str:

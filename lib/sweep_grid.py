@@ -5,8 +5,30 @@ how many requests a sweep makes and when it must be confirmed is the same for bo
 """
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
+
+
+class SweepError(ValueError):
+    """Axis values that cannot be swept; the message names the axis and what to fix."""
+
+
+def range_steps(title: str, match: re.Match, item: str, max_values: int) -> list[float]:
+    """The numbers of a typed range, from a match whose groups are start, end and step.
+
+    Each sweep has its own range syntax (``1-9 (+2)`` for images, where values are never
+    negative; ``-1 to 1 (+0.5)`` for text penalties); what a range means is shared.
+    """
+    start, end = float(match.group(1)), float(match.group(2))
+    step = float(match.group(3)) if match.group(3) else 1.0
+    if step <= 0 or end < start:
+        raise SweepError(f"{title}: a range runs upwards with a positive step, got {item!r}")
+    count = math.floor((end - start) / step + 1e-9) + 1
+    if count > max_values:
+        raise SweepError(f"{title}: {item!r} has {count} values, more than {max_values}")
+    return [round(start + i * step, 6) for i in range(count)]
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from typing import Any, Callable, ClassVar, Mapping, Sequence
 
 from lib import catalogue
 from lib.catalogue import COMPLETIONS
-from lib.sweep_grid import GridPlan, SweepCell
+from lib.sweep_grid import GridPlan, SweepCell, SweepError, range_steps
 from lib.errors import TogetherError
 from lib.results import ModelInfo
 
@@ -44,10 +44,6 @@ RANDOM_SEED_MAX = 2**31 - 1
 _NUMBER = r"-?\d+(?:\.\d+)?"
 _RANGE = re.compile(rf"^\s*({_NUMBER})\s+to\s+({_NUMBER})\s*(?:\(\s*\+\s*(\d+(?:\.\d+)?)\s*\))?\s*$",
                     re.IGNORECASE)
-
-
-class SweepError(ValueError):
-    """Axis values that cannot be swept; the message names the axis and what to fix."""
 
 
 @dataclass(frozen=True)
@@ -98,14 +94,7 @@ def _expand(title: str, item: str) -> list[str]:
     match = _RANGE.match(item)
     if not match:
         return [item]
-    start, end = float(match.group(1)), float(match.group(2))
-    step = float(match.group(3)) if match.group(3) else 1.0
-    if step <= 0 or end < start:
-        raise SweepError(f"{title}: a range runs upwards with a positive step, got {item!r}")
-    count = math.floor((end - start) / step + 1e-9) + 1
-    if count > MAX_VALUES:
-        raise SweepError(f"{title}: {item!r} has {count} values, more than {MAX_VALUES}")
-    return [label(round(start + i * step, 6)) for i in range(count)]
+    return [label(x) for x in range_steps(title, match, item, MAX_VALUES)]
 
 
 # ---------------------------------------------------------------- planning
