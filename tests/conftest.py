@@ -157,3 +157,21 @@ def pytest_terminal_summary(terminalreporter):
     for case, outcome in sorted(outcomes.values()):
         label = {"passed": "PASS", "failed": "FAIL"}.get(outcome, outcome.upper())
         terminalreporter.write_line(f"{case:<{width}}  {label}")
+
+
+@pytest.fixture
+def local(fresh_backend, monkeypatch):
+    """The fresh backend, with the app under AppTest pointed at it and its log cleared."""
+    monkeypatch.setenv("PLAYGROUND_LOCAL_BACKEND_URL", fresh_backend.base_url)
+    fresh_backend.clear_requests()
+    return fresh_backend
+
+
+def open_page(page_file: str, query: dict | None = None):
+    """A page under AppTest (path relative to tests/), first run done and clean."""
+    from streamlit.testing.v1 import AppTest
+    app = AppTest.from_file(str(ROOT / "tests" / page_file), default_timeout=30)
+    app.query_params.update(query or {})
+    app.run()
+    assert not app.exception, app.exception
+    return app

@@ -30,6 +30,7 @@ from lib.errors import TogetherError
 from lib.history import History, Run
 from lib.images import encode_png
 from lib.presets import PresetStore
+from tests.conftest import open_page
 from tests.test_catalogue import COMPLETION_CASES, IMAGE_CASES
 from tests.test_images import chunk, insert_after_header, photo, png_bytes
 from tests.shown import shown
@@ -38,19 +39,8 @@ PAGES = {"completions": "../pages/1_Completions.py", "images": "../pages/2_Image
 UNICODE = "שלום עולם · مرحبا ‮reversed‬ · 👩🏽‍🚀🏳️‍🌈 · e\u0301\u0302\u0303 Z\u0335\u0321 · 𝔘𝔫𝔦 · NUL\x00here"
 
 
-@pytest.fixture
-def local(fresh_backend, monkeypatch):
-    monkeypatch.setenv("PLAYGROUND_LOCAL_BACKEND_URL", fresh_backend.base_url)
-    fresh_backend.clear_requests()
-    return fresh_backend
-
-
 def _app(page: str, query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(PAGES[page], default_timeout=30)
-    at.query_params.update(query or {})
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(PAGES[page], query)
 
 
 def _api_requests(backend) -> list[dict]:

@@ -1,18 +1,14 @@
 """The Compare page under AppTest on the local backend."""
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from lib.history import History
 from tests.shown import shown
+from tests.conftest import open_page
 
 
 @pytest.fixture
-def at(fresh_backend, monkeypatch):
-    monkeypatch.setenv("PLAYGROUND_LOCAL_BACKEND_URL", fresh_backend.base_url)
-    app = AppTest.from_file("../pages/3_Compare.py", default_timeout=30)
-    app.run()
-    assert not app.exception
-    return app
+def at(local):
+    return open_page("../pages/3_Compare.py")
 
 
 def _texts(at):
@@ -37,6 +33,8 @@ def test_three_columns_each_stream_their_own_model_and_are_recorded(at, fresh_ba
     texts = _texts(at)
     assert len(texts) == 3 and all(len(t) > len('<div class="ct"></div>') for t in texts)
     assert sum("tok/s" in c.value and "tokens" in c.value for c in at.caption) == 3
+    # Each record is completed on its run's thread, just after the run ends.
+    assert all(run.join(10) for run in at.session_state["compare:runs"])
     runs = History().list(page="compare")
     assert len(runs) == 3 and all(r.status == "ok" and r.outputs[0]["text"] for r in runs)
 

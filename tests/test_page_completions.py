@@ -3,19 +3,14 @@ import re
 
 import pytest
 from tests.shown import shown
-from streamlit.testing.v1 import AppTest
+from tests.conftest import open_page
 
 PAGE_FILE = "../pages/1_Completions.py"
 
 
 @pytest.fixture
-def at(fresh_backend, monkeypatch):
-    monkeypatch.setenv("PLAYGROUND_LOCAL_BACKEND_URL", fresh_backend.base_url)
-    fresh_backend.clear_requests()
-    app = AppTest.from_file(PAGE_FILE, default_timeout=30)
-    app.run()
-    assert not app.exception
-    return app
+def at(local):
+    return open_page(PAGE_FILE)
 
 
 def _sent(backend):

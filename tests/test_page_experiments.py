@@ -2,25 +2,16 @@
 import json
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from lib import sharelink
 from lib.history import History
 from lib.presets import PresetStore
+from tests.conftest import open_page
 from tests.shown import shown
 
 
-@pytest.fixture
-def local(fresh_backend, monkeypatch):
-    monkeypatch.setenv("PLAYGROUND_LOCAL_BACKEND_URL", fresh_backend.base_url)
-    return fresh_backend
-
-
 def _app(path):
-    app = AppTest.from_file(f"../pages/{path}", default_timeout=30)
-    app.run()
-    assert not app.exception
-    return app
+    return open_page(f"../pages/{path}")
 
 
 def _seeded_completion(seed=11):
@@ -87,17 +78,12 @@ def test_a_preset_round_trips_through_save_export_import_and_load(local):
 def test_a_share_link_restores_the_page_and_a_tampered_one_says_so(local):
     params = sharelink.encode_state({"page": "completions", "values": {
         "prompt": "From a link", "temperature": 0.25, "model": "local/ngram-code"}})
-    at = AppTest.from_file("../pages/1_Completions.py", default_timeout=30)
-    at.query_params.update(params)
-    at.run()
-    assert not at.exception
+    at = open_page("../pages/1_Completions.py", params)
     values = at.session_state["completions.values"]
     assert (values["prompt"], values["temperature"], values["model"]) == (
         "From a link", 0.25, "local/ngram-code")
-    bad = AppTest.from_file("../pages/1_Completions.py", default_timeout=30)
-    bad.query_params.update({"s": params["s"][:-9], "v": "1"})
-    bad.run()
-    assert any(e.value.startswith("This link could not be opened") for e in bad.error)
+    bad = open_page("../pages/1_Completions.py", {"s": params["s"][:-9], "v": "1"})
+    assert any(shown(e).startswith("This link could not be opened") for e in bad.error)
 
 
 def test_presenter_mode_steps_through_scenes_and_generates(local):

@@ -3,23 +3,18 @@ from __future__ import annotations
 
 import pytest
 from PIL import Image
-from streamlit.testing.v1 import AppTest
 
 from lib.history import History
 from lib.images import encode_png
 from tests.shown import shown
+from tests.conftest import open_page
 
 PAGE_FILE = "../pages/2_Images.py"
 
 
 @pytest.fixture
-def at(fresh_backend, monkeypatch):
-    monkeypatch.setenv("PLAYGROUND_LOCAL_BACKEND_URL", fresh_backend.base_url)
-    fresh_backend.clear_requests()
-    app = AppTest.from_file(PAGE_FILE, default_timeout=30)
-    app.run()
-    assert not app.exception
-    return app
+def at(local):
+    return open_page(PAGE_FILE)
 
 
 def by_label(widgets, label):

@@ -1,17 +1,13 @@
 """The Sweep page under AppTest on the local backend."""
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from lib.history import History
+from tests.conftest import open_page
 
 
 @pytest.fixture
-def at(fresh_backend, monkeypatch):
-    monkeypatch.setenv("PLAYGROUND_LOCAL_BACKEND_URL", fresh_backend.base_url)
-    app = AppTest.from_file("../pages/4_Sweep.py", default_timeout=30)
-    app.run()
-    assert not app.exception
-    return app
+def at(local):
+    return open_page("../pages/4_Sweep.py")
 
 
 def test_a_2_by_3_sweep_fills_six_labelled_cells_and_is_recorded(at, fresh_backend):
