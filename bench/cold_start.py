@@ -35,14 +35,13 @@ from pathlib import Path
 from typing import Callable
 
 import psutil
-import requests
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, wait_healthy  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results" / "cold_start.md"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync",
-                 "--disable-quic"]
 TIMEOUT_S = float(os.environ.get("BENCH_TIMEOUT_S", 120))
 
 
@@ -138,20 +137,6 @@ def wait_drawn(page, marks) -> None:
     expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=TIMEOUT_S * 1000)
 
 
-def wait_healthy(proc: subprocess.Popen, url: str) -> None:
-    deadline = time.monotonic() + TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}")
-        try:
-            if requests.get(f"{url}/_stcore/health", timeout=1).text == "ok":
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.01)
-    raise RuntimeError("streamlit did not become healthy in time")
-
-
 def visit_pages(page, url: str) -> tuple[dict[str, float], dict[str, str]]:
     """Seconds from clicking each page's sidebar link (on the home page) to it being drawn,
     and the error of each page whose script raised."""
@@ -187,7 +172,7 @@ def cold_start(browser, target: Target) -> Start:
             cwd=ROOT, env=child_env(data_dir), stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
         try:
-            wait_healthy(proc, url)
+            wait_healthy(proc, url, TIMEOUT_S, interval=0.01)  # fine steps: it is timed
             health = time.perf_counter() - began
             page.goto(url, timeout=TIMEOUT_S * 1000)
             wait_drawn(page, target.marks)

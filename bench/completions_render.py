@@ -37,7 +37,6 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import psutil
-import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -45,12 +44,7 @@ sys.path.insert(0, str(ROOT))
 from lib import sharelink  # noqa: E402
 from lib.local_backend import LocalBackend  # noqa: E402
 from lib.local_backend import framing  # noqa: E402
-from tests.browser import wait_for_app  # noqa: E402
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, wait_for_app, wait_healthy  # noqa: E402
 MODEL, PROMPT = "local/ngram-docs", "The playground"
 NO_EOS = {"0": -100.0}   # ban the end-of-text token so every run streams all its tokens
 # Browser and bench clocks are aligned by round trips of about 1-2 ms, so a page that is
@@ -133,14 +127,7 @@ class App:
              "--server.headless", "true", "--browser.gatherUsageStats", "false",
              "--server.fileWatcherType", "none", "--global.developmentMode", "false"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(300):
-            try:
-                if requests.get(f"{self.url}/_stcore/health", timeout=1).text == "ok":
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"{self.name} did not start")
+        wait_healthy(self.proc, self.url)
 
     def cpu(self) -> float:
         t = psutil.Process(self.proc.pid).cpu_times()

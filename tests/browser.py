@@ -1,7 +1,37 @@
-"""Waiting on a Streamlit page the way Streamlit's own e2e suite does."""
+"""Starting and waiting on Streamlit the way Streamlit's own e2e suite does.
+
+Shared by the browser tests and the benchmarks, which drive the same app and browser.
+"""
 from __future__ import annotations
 
+import subprocess
+import time
+
+import requests
+
 from playwright.sync_api import Page, expect
+
+CHROMIUM = "/usr/bin/chromium"
+# The probe's flags: without the background-networking ones Chromium keeps dialling out.
+CHROMIUM_ARGS = ["--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+
+def wait_healthy(proc: subprocess.Popen, url: str, timeout: float = 60.0,
+                 interval: float = 0.2) -> None:
+    """Until ``/_stcore/health`` answers ok; fail at once if the server process died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}")
+        try:
+            if requests.get(f"{url}/_stcore/health", timeout=1).text == "ok":
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(interval)
+    raise RuntimeError("streamlit did not become healthy in time")
 
 
 def wait_for_app(page: Page, timeout: float = 30_000) -> None:
