@@ -130,3 +130,17 @@ def use_custom_provider(page: Page, base_url: str, key: str) -> None:
         box.fill(value)
         box.press("Enter")
         wait_for_app(page)
+
+
+def small_image_batch(page: Page, prompt: str, n: int) -> None:
+    """On the Images page: ``prompt`` and ``n`` images of 256x256 in 4 steps (quick to draw)."""
+    box = page.get_by_role("textbox", name="Prompt", exact=True)
+    box.fill(prompt)
+    box.press("Control+Enter")
+    wait_for_app(page)
+    set_number(page, "Width", 256)
+    set_number(page, "Height", 256)
+    set_slider(page, "Steps", 4)
+    set_slider(page, "Images (n)", n)
+    expect(page.get_by_text(f"{n} image{'s' if n > 1 else ''} of 256×256")).to_be_visible(
+        timeout=20_000)

@@ -18,7 +18,7 @@ from lib.history import FAILED, OK, History
 from lib.local_backend import LocalBackend
 from lib.ui.alerts import ZERO_WIDTH_SPACE
 from tests.browser import (assert_no_exception, button, card, card_text, open_app,
-                           set_number, set_slider, shoot, wait_for_app)
+                           shoot, small_image_batch, wait_for_app)
 from tests.conftest import CASE_PROPERTY, AppServer
 
 pytestmark = pytest.mark.e2e
@@ -205,14 +205,7 @@ def test_image_url_fault(fault_app, browser, fresh_backend, screenshot_dir, requ
         page = context.new_page()
         page.set_default_timeout(30_000)
         open_app(page, fault_app.url, "Images")
-        prompt = page.get_by_role("textbox", name="Prompt", exact=True)
-        prompt.fill(f"{marker} a lighthouse")
-        prompt.press("Control+Enter")
-        wait_for_app(page)
-        set_number(page, "Width", 256)
-        set_number(page, "Height", 256)
-        set_slider(page, "Steps", 4)
-        set_slider(page, "Images (n)", 2)
+        small_image_batch(page, f"{marker} a lighthouse", 2)
         page.get_by_test_id("stButtonGroup").filter(has_text="Response format") \
             .get_by_text("url", exact=True).click()
         wait_for_app(page)

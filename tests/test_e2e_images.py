@@ -13,8 +13,8 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from lib.images import read_png_settings
-from tests.browser import (assert_no_exception, open_app, pick, set_number, set_slider,
-                           wait_for_app)
+from tests.browser import (assert_no_exception, open_app, pick,
+                           small_image_batch, wait_for_app)
 from tests.browser import use_custom_provider as shared_use_custom_provider
 
 pytestmark = pytest.mark.e2e
@@ -30,19 +30,6 @@ def settle(page: Page) -> None:
 def use_custom_provider(page: Page, base_url: str) -> None:
     """Custom provider at the backend, with a key we can look for in every file."""
     shared_use_custom_provider(page, base_url, KEY)
-
-
-def small_batch(page: Page, n: int) -> None:
-    prompt = page.get_by_role("textbox", name="Prompt", exact=True)
-    prompt.fill(PROMPT)
-    prompt.press("Control+Enter")
-    settle(page)
-    set_number(page, "Width", 256)
-    set_number(page, "Height", 256)
-    set_slider(page, "Steps", 4)  # fewer steps: quicker to draw
-    set_slider(page, "Images (n)", n)
-    expect(page.get_by_text(f"{n} image{'s' if n > 1 else ''} of 256×256")).to_be_visible(
-        timeout=20_000)
 
 
 def generate(page: Page) -> None:
@@ -64,7 +51,7 @@ def test_four_images_show_with_seeds_and_download_with_settings(app_server, fres
                                                                  page, screenshot_dir):
     open_app(page, app_server.url, "Images")
     use_custom_provider(page, fresh_backend.base_url)
-    small_batch(page, 4)
+    small_image_batch(page, PROMPT, 4)
     generate(page)
     expect(page.get_by_text("4 of 4 images")).to_be_visible()
     expect(tiles(page)).to_have_count(4)
@@ -105,7 +92,7 @@ def test_four_images_show_with_seeds_and_download_with_settings(app_server, fres
 
 def test_a_2x2_sweep_shows_a_labelled_plot(app_server, fresh_backend, page, screenshot_dir):
     open_app(page, app_server.url, "Images")
-    small_batch(page, 1)
+    small_image_batch(page, PROMPT, 1)
     page.get_by_text("Sweep (X/Y plot)").click()
     x_values = page.get_by_role("textbox", name="X axis values")
     x_values.fill("11, 12")
@@ -135,7 +122,7 @@ def test_a_2x2_sweep_shows_a_labelled_plot(app_server, fresh_backend, page, scre
 def test_a_failed_request_keeps_the_others_with_a_clear_message(app_server, fresh_backend,
                                                                 page, screenshot_dir):
     open_app(page, app_server.url, "Images")
-    small_batch(page, 8)
+    small_image_batch(page, PROMPT, 8)
     expect(page.get_by_text("in 2 requests")).to_be_visible()
     fresh_backend.add_fault({"kind": "status", "status": 400, "path": "images"})
     generate(page)

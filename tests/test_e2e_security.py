@@ -18,7 +18,8 @@ from playwright.sync_api import Page, expect
 from lib.client import Client
 from lib.errors import TogetherError
 from tests.browser import (assert_no_exception, button, card, card_text, open_app,
-                           set_number, set_slider, shoot, use_custom_provider, wait_for_app)
+                           shoot, small_image_batch,
+                           use_custom_provider, wait_for_app)
 from tests.canned_server import CannedServer
 from tests.conftest import AppServer
 
@@ -161,14 +162,7 @@ def test_the_key_is_in_no_log_file_link_snippet_message_or_page(own_app, browser
 
         # images and their downloads
         _go(page, "Images")
-        prompt = page.get_by_role("textbox", name="Prompt", exact=True)
-        prompt.fill(f"{MARKER} a lighthouse")
-        prompt.press("Control+Enter")
-        wait_for_app(page)
-        set_number(page, "Width", 256)
-        set_number(page, "Height", 256)
-        set_slider(page, "Steps", 4)
-        set_slider(page, "Images (n)", 2)
+        small_image_batch(page, f"{MARKER} a lighthouse", 2)
         page.get_by_role("button", name=re.compile("Generate images")).click()
         expect(page.get_by_text("2 of 2 images")).to_be_visible(timeout=60_000)
         wait_for_app(page)
