@@ -3,15 +3,18 @@ import json
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlencode
 
 import pytest
 from playwright.sync_api import expect
 
+from lib.sharelink import encode_state
 from tests.browser import assert_no_exception, open_app, wait_for_app
 from tests.browser import button as _button, card as _card, card_text as _text, shoot as _shoot
 
 pytestmark = pytest.mark.e2e
 FINISHED = re.compile(r"· (length|eos|stop) ·")
+NO_EOS_STATE = {"page": "completions", "values": {"logit_bias": {"0": -100.0}}}
 HOSTILE = "Look: <img src=x onerror=alert(1)> and <script>alert(2)</script> done"
 
 
@@ -19,7 +22,9 @@ HOSTILE = "Look: <img src=x onerror=alert(1)> and <script>alert(2)</script> done
 def completions(app_server, page, fresh_backend):
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    open_app(page, app_server.url, "Completions")
+    # Opened through a share link that bans end-of-text (token 0): the local model's text
+    # is random and may otherwise end after a token or two, before a test could watch it.
+    open_app(page, app_server.url, f"Completions?{urlencode(encode_state(NO_EOS_STATE))}")
     page.dialogs = dialogs
     return page
 

@@ -114,7 +114,9 @@ def test_the_key_is_in_no_log_file_link_snippet_message_or_page(own_app, browser
         # the code view and a share link
         page.get_by_text("View as code").click()
         wait_for_app(page)
-        seen["code view"] = "\n".join(page.get_by_test_id("stCode").all_inner_texts())
+        expect(page.get_by_test_id("stCode").first).to_contain_text(re.compile("curl|requests"))
+        # text_content, not inner_text: the snippets in the hidden tabs count too
+        seen["code view"] = "\n".join(page.get_by_test_id("stCode").all_text_contents())
         assert "curl" in seen["code view"] or "requests" in seen["code view"]
         button(page, "Copy link").click()
         wait_for_app(page)
