@@ -141,6 +141,7 @@ def test_an_invalid_key_is_shown_in_plain_words_not_as_an_exception(at, fresh_ba
 
 def test_a_dropped_stream_keeps_its_partial_text(at, fresh_backend):
     _prompt(at, "Hello")
+    at.session_state["completions.values"]["logit_bias"] = {"0": -100.0}  # no early end
     fresh_backend.add_fault({"kind": "drop_after", "tokens": 5})
     _generate(at)
     assert any("stream broke off" in shown(e) for e in at.error)
