@@ -46,6 +46,9 @@ IMAGE_MAX_BYTES = 32 * 1024 * 1024
 IMAGE_MAX_REDIRECTS = 5
 _READ_SIZE = 65536
 _RETRY_AFTER_MAX = 60.0
+# The setting that raises the read timeout: lib.connection.TIMEOUT_ENV, which cannot be
+# imported here because lib.connection imports this module.
+_TIMEOUT_SETTING = "PLAYGROUND_TIMEOUT"
 _REDACTED = "***"
 _REDACT_MIN_LENGTH = 8
 _CLOSED_EARLY = "The connection closed before the stream finished"
@@ -165,11 +168,11 @@ class Client:
 
     def _request(self, method: str, path: str, body: dict | None = None, *,
                  accept: str = "application/json") -> requests.Response:
-        """Send with retries; return a 2xx response whose body has not been read yet.
+        """Send, resending only what ``may_resend`` allows; return a 2xx response whose
+        body has not been read yet.
 
-        Retried: connection failures and timeouts before any response, and the statuses
-        408/409/429/5xx. Once a 2xx answer arrived nothing is retried, so a stream that
-        has delivered text is never silently restarted.
+        Once a 2xx answer arrived nothing is retried, so a stream that has delivered text
+        is never silently restarted.
         """
         url = self.base_url + path
         headers = {"Accept": accept}
@@ -183,17 +186,18 @@ class Client:
                                                  timeout=self.timeout, stream=True)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 error: TogetherError = self._transport_error(exc)
+                resend = may_resend(method, sent=not _never_sent(exc))
             except requests.RequestException as exc:
                 raise self._transport_error(exc) from None
             else:
-                self._run_hooks("response", response.status_code, response.headers,
-                                response.elapsed.total_seconds())
+                elapsed_s = response.elapsed.total_seconds()
+                self._run_hooks("response", response.status_code, response.headers, elapsed_s)
                 if response.ok:
                     return response
                 error = self._status_error(response)
-                if not _retryable_status(response.status_code):
-                    raise error
-            if attempt >= self.max_retries:
+                resend = may_resend(method, status=response.status_code, elapsed_s=elapsed_s,
+                                    retry_after=_retry_after(error.headers) is not None)
+            if not resend or attempt >= self.max_retries:
                 raise error
             delay = retry_delay(error.headers, attempt)
             attempt += 1
@@ -235,13 +239,16 @@ class Client:
             request_id=_request_id(response.headers) or details.get("id"), headers=headers)
 
     def _transport_error(self, exc: Exception) -> APIConnectionError:
-        if _is_timeout(exc):
-            connect, read = (self.timeout if isinstance(self.timeout, tuple)
-                             else (self.timeout, self.timeout))
+        """The error for a request that got no answer, saying how long it waited."""
+        if not _is_timeout(exc):
+            return APIConnectionError(self._redact(f"Connection failed: {_reason(exc)}"))
+        connect, read = (self.timeout if isinstance(self.timeout, tuple)
+                         else (self.timeout, self.timeout))
+        if _never_sent(exc):
             return APITimeoutError(self._redact(
-                f"No answer in time (connect timeout {connect} s, read timeout {read} s): "
-                f"{_reason(exc)}"))
-        return APIConnectionError(self._redact(f"Connection failed: {_reason(exc)}"))
+                f"No connection within {connect:g} s (connect timeout): {_reason(exc)}"))
+        return APITimeoutError(f"No answer within {read:g} s (read timeout). "
+                               f"Raise {_TIMEOUT_SETTING} to wait longer.")
 
     def _redact(self, text: str) -> str:
         # A key this short is a placeholder, not a secret; replacing it would mangle words.
@@ -604,7 +611,41 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
     return value if value is not None and 0 < value <= _RETRY_AFTER_MAX else None
 
 
+QUICK_FAILURE_S = 1.5
+"""Seconds: a POST whose 5xx came back sooner than this is resent, a slower one is not.
+A gateway or load balancer that never handed the request to a model refuses in
+milliseconds; an error that follows a model run (which is billed, even when it fails)
+comes after the model has loaded and generated, which takes seconds. Between the two,
+1.5 s resends those refusals, and not a request a model had time to work on."""
+
+# Methods whose repetition costs nothing: GET /models lists, it never generates.
+_FREE_TO_REPEAT = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def may_resend(method: str, *, status: int | None = None, elapsed_s: float = 0.0,
+               retry_after: bool = False, sent: bool = True) -> bool:
+    """Whether a failed request may go out again without paying for a generation twice.
+
+    ``status`` is None when no answer came (timeout, reset); ``sent`` is False when the
+    connection failed before any byte of the request went out; ``elapsed_s`` is how long
+    the error status took; ``retry_after`` says the server named a time to come back.
+    A POST is resent only when the server cannot have started the work: it never got the
+    request, it refused it for the rate (429) or for now (503 with Retry-After), or it
+    failed faster than any generation runs. After a read timeout it may still be generating.
+    """
+    if not sent:
+        return True
+    if method.upper() in _FREE_TO_REPEAT:
+        return status is None or _retryable_status(status)
+    if status is None:
+        return False
+    if status == 429 or (status == 503 and retry_after):
+        return True
+    return status >= 500 and elapsed_s < QUICK_FAILURE_S
+
+
 def _retryable_status(status: int) -> bool:
+    """Statuses worth asking again for a request that costs nothing to repeat."""
     return status in (408, 409, 429) or status >= 500
 
 
@@ -677,6 +718,15 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         reason = getattr(current, "reason", None)
         current = next((e for e in (reason, inner, current.__cause__, current.__context__)
                         if isinstance(e, BaseException)), None)
+
+
+def _never_sent(exc: BaseException) -> bool:
+    """True when the connection failed before any byte of the request went out: refused,
+    unresolvable or a connect timeout. urllib3 makes each of these a ConnectTimeoutError
+    (NewConnectionError subclasses it). A reset after connecting is not one of them: the
+    server may have read the request by then."""
+    return any(isinstance(e, (requests.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError))
+               for e in _chain(exc))
 
 
 def _is_timeout(exc: BaseException) -> bool:

@@ -95,7 +95,8 @@ class RateLimitError(APIStatusError):
 
 
 class ServerError(APIStatusError):
-    hint = "The provider had a problem; try again in a moment (retries were already attempted)."
+    # No "retries were attempted": a slow 5xx is never resent (it may have been billed).
+    hint = "The provider had a problem; try again in a moment."
 
     @property
     def title(self) -> str:

@@ -214,18 +214,9 @@ def test_client_errors_are_not_retried(local):
 
 def test_a_slow_first_byte_is_a_timeout(local):
     local.add_fault({"kind": "slow_first_byte", "seconds": 2})
-    with pytest.raises(APITimeoutError, match="timed out"):
+    with pytest.raises(APITimeoutError, match=r"No answer within 0\.3 s"):
         client(local, timeout=(5, 0.3), max_retries=0).complete(
             {"model": TEXT, "prompt": "x"})
-
-
-def test_a_timeout_before_the_answer_is_retried(local):
-    local.add_fault({"kind": "slow_first_byte", "seconds": 2})
-    errors = []
-    c = client(local, timeout=(5, 0.3), max_retries=1,
-               hooks={"retry": [lambda attempt, delay, error: errors.append(error)]})
-    assert c.complete({"model": TEXT, "prompt": "x", "max_tokens": 1}).choices
-    assert [type(e) for e in errors] == [APITimeoutError]
 
 
 def test_a_refused_connection_is_a_connection_error_after_retries():
