@@ -35,6 +35,7 @@ from lib.errors import (APIConnectionError, APIStatusError, APITimeoutError, Ima
                         StreamInterruptedError, TogetherError, error_class_for)
 from lib.http_body import BodyReader
 from lib.images import ImageDecodeError, decode_image
+from lib.redact import REDACTED, redact, redact_text, remember
 from lib.results import (Choice, Completion, GeneratedImage, ImageResult, ModelInfo,
                          RateLimits, StreamEvent, TokenLogprob, Usage)
 from lib.sse import SSEEvent, SSEParser
@@ -49,8 +50,6 @@ _RETRY_AFTER_MAX = 60.0
 # The setting that raises the read timeout: lib.connection.TIMEOUT_ENV, which cannot be
 # imported here because lib.connection imports this module.
 _TIMEOUT_SETTING = "PLAYGROUND_TIMEOUT"
-_REDACTED = "***"
-_REDACT_MIN_LENGTH = 8
 _CLOSED_EARLY = "The connection closed before the stream finished"
 
 
@@ -69,6 +68,7 @@ class Client:
         if not all(" " < ch < "\x7f" for ch in self._api_key):
             # requests would echo the whole header value, key included, in its error.
             raise ValueError("The API key contains spaces or characters that cannot be sent")
+        remember(self._api_key)  # so what is written far from here (a PNG) drops it too
         self.base_url = (base_url or os.environ.get("TOGETHER_BASE_URL")
                          or DEFAULT_BASE_URL).rstrip("/")
         self.timeout = timeout
@@ -81,7 +81,7 @@ class Client:
         self._session.headers["User-Agent"] = USER_AGENT
 
     def __repr__(self) -> str:
-        key = _REDACTED if self._api_key else None
+        key = REDACTED if self._api_key else None
         return f"Client(base_url={self.base_url!r}, api_key={key!r})"
 
     def __enter__(self) -> "Client":
@@ -231,12 +231,15 @@ class Client:
         status = response.status_code
         details = _redacted(error_details(content, response.headers.get("content-type", "")),
                             self._redact)
-        message = details.get("message") or f"HTTP {status} {response.reason or ''}".strip()
-        headers = {k.lower(): self._redact(v) for k, v in response.headers.items()}
+        # The reason phrase and the headers are the server's words too: a careless one
+        # quotes the Authorization header back in them.
+        message = details.get("message") or self._redact(
+            f"HTTP {status} {_snippet(response.reason or '')}".strip())
+        headers = redact({k.lower(): v for k, v in response.headers.items()}, self._api_key)
         return error_class_for(status)(
             message, status=status, type=details.get("type"), code=details.get("code"),
             param=details.get("param"),
-            request_id=_request_id(response.headers) or details.get("id"), headers=headers)
+            request_id=_request_id(headers) or details.get("id"), headers=headers)
 
     def _transport_error(self, exc: Exception) -> APIConnectionError:
         """The error for a request that got no answer, saying how long it waited."""
@@ -251,10 +254,8 @@ class Client:
                                f"Raise {_TIMEOUT_SETTING} to wait longer.")
 
     def _redact(self, text: str) -> str:
-        # A key this short is a placeholder, not a secret; replacing it would mangle words.
-        if len(self._api_key) < _REDACT_MIN_LENGTH:
-            return text
-        return text.replace(self._api_key, _REDACTED)
+        """``text`` without this client's key or anything shaped like a key."""
+        return redact_text(text, self._api_key)
 
     # ------------------------------------------------------------------ images
 

@@ -18,7 +18,8 @@ from lib.image_batch import Arrival, Failure, PlannedRequest, StoredImage
 from lib.image_store import ImageStore
 from lib.image_sweep import PlotLayout, sweep_plot
 from lib.images import (EncodeCache, ZipImage, build_zip, decode_image, encode_png,
-                        make_grid, png_with_settings, strip_secrets, zip_name)
+                        make_grid, png_with_settings, zip_name)
+from lib.redact import redact
 
 RUNNING, OK, STOPPED, FAILED = "running", "ok", "stopped", "failed"
 BATCH, SWEEP = "batch", "sweep"
@@ -83,10 +84,10 @@ class ImageRun:
 
     def manifest(self) -> dict[str, Any]:
         """What ``manifest.json`` says: every request exactly as sent, every file, every
-        failure. Credential-named fields are stripped whatever a caller put in."""
+        failure. Keys are scrubbed (``lib.redact``) whatever a caller put in."""
         files = {p: zip_name(i, im.seed) for i, (p, im) in
                  enumerate(sorted(self.images.items()), start=1)}
-        return strip_secrets({
+        return redact({
             "kind": self.kind, "provider": self.provider, "base_url": self.base_url,
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(self.started)),
             "status": self.status, "request": self.request, "requests": self.requests,

@@ -26,6 +26,7 @@ from typing import Any, Callable, Hashable, Iterator, Mapping, Sequence
 from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 
 from lib import catalogue
+from lib.redact import is_credential_name, redact
 
 # Largest image we accept from a server: a 2048 x 2048 tile is 4.2 Mpx; allow headroom for
 # providers that return a little more, but far below Pillow's own bomb threshold.
@@ -60,33 +61,6 @@ def decode_image(data: bytes, max_pixels: int = MAX_PIXELS) -> Image.Image:
     return image
 
 
-# ---------------------------------------------------------------- secrets
-
-# Words that mark a field as a credential. Matched against whole words of the name, so
-# "max_tokens" or "monkey" pass while "api_key", "x-api-key", "apiKey" or "access_token" don't.
-_SECRET_WORDS = frozenset({"key", "apikey", "authorization", "auth", "token", "secret",
-                           "password", "bearer", "cookie", "credential", "credentials"})
-
-
-def is_secret_name(name: object) -> bool:
-    """True for field names that may hold a credential and must never be written out."""
-    words = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", str(name)).lower()
-    return any(word in _SECRET_WORDS for word in re.split(r"[^a-z0-9]+", words))
-
-
-def strip_secrets(value: Any) -> Any:
-    """A copy of ``value`` without credential-named keys, at any depth.
-
-    Metadata and manifests are written from whatever mapping the page holds; stripping
-    here means a key that slipped into it can still never reach a file.
-    """
-    if isinstance(value, Mapping):
-        return {k: strip_secrets(v) for k, v in value.items() if not is_secret_name(k)}
-    if isinstance(value, (list, tuple)):
-        return [strip_secrets(v) for v in value]
-    return value
-
-
 # ---------------------------------------------------------------- settings <-> PNG metadata
 
 SETTINGS_CHUNK = "together-playground"  # our full settings as JSON; read back first
@@ -119,8 +93,12 @@ class RestoredSettings:
 
 
 def _metadata_text(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(keyword, text) pairs for a PNG: our JSON, the A1111 text, then one per known field."""
-    clean = strip_secrets(settings)
+    """(keyword, text) pairs for a PNG: our JSON, the A1111 text, then one per known field.
+
+    Written from whatever mapping the page holds, so it goes through ``lib.redact`` here: a
+    key pasted into a prompt or a nested field can still never reach a file.
+    """
+    clean = redact(settings)
     pairs = [(SETTINGS_CHUNK, json.dumps(clean, ensure_ascii=False, default=str)),
              (A1111_CHUNK, a1111_parameters(clean))]
     for name in catalogue.IMAGES.names:
@@ -140,7 +118,7 @@ def _png_info(pairs: list[tuple[str, str]]) -> PngImagePlugin.PngInfo:
 
 def encode_png(image: Image.Image, settings: Mapping[str, Any] | None = None,
                compress_level: int = 1) -> bytes:
-    """PNG bytes carrying ``settings`` as text chunks (never a credential-named field).
+    """PNG bytes carrying ``settings`` as text chunks (never a key: see ``_metadata_text``).
 
     Level 1 is the default because it is ~2.2x faster than Pillow's 6 for ~13% more bytes.
     """
@@ -274,7 +252,7 @@ def _restore(raw: Mapping[str, Any], source: str) -> RestoredSettings:
     dropped: dict[str, str] = {}
     for key, value in raw.items():
         name = str(key) if len(str(key)) <= 60 else str(key)[:57] + "..."
-        if is_secret_name(key):
+        if is_credential_name(key):
             dropped[name] = "looks like a credential, so it is never restored"
         elif key not in catalogue.IMAGES.names:
             dropped[name] = f"not a parameter of {catalogue.IMAGES.path}"
@@ -311,7 +289,7 @@ def a1111_parameters(settings: Mapping[str, Any]) -> str:
     Only fields present are written: an omitted parameter took the API's own default,
     which this playground does not know, so writing ours would misstate the run.
     """
-    s = strip_secrets(settings)
+    s = redact(settings)
     fields = [("Steps", s.get("steps")), ("CFG scale", s.get("guidance_scale")),
               ("Seed", s.get("seed"))]
     if s.get("width") is not None and s.get("height") is not None:
@@ -614,8 +592,8 @@ def build_zip(items: Sequence[ZipImage], grid_png: bytes | None, manifest: Mappi
 
     Images are stored, not deflated: PNG is already compressed, and deflating it again
     costs time for nothing. Entries are dated ``timestamp`` (the fixed 1980 epoch when
-    None), so the same inputs always give the same bytes. Credential-named keys are
-    removed from the manifest at any depth.
+    None), so the same inputs always give the same bytes. The manifest goes through
+    ``lib.redact`` (keys removed at any depth, by name and by value).
     """
     date = time.localtime(timestamp)[:6] if timestamp is not None else _ZIP_EPOCH
     out = io.BytesIO()
@@ -630,7 +608,7 @@ def build_zip(items: Sequence[ZipImage], grid_png: bytes | None, manifest: Mappi
             add(zip_name(index, item.seed), png_with_settings(item), zipfile.ZIP_STORED)
         if grid_png is not None:
             add("grid.png", grid_png, zipfile.ZIP_STORED)
-        text = json.dumps(strip_secrets(manifest), indent=2, ensure_ascii=False, default=str)
+        text = json.dumps(redact(manifest), indent=2, ensure_ascii=False, default=str)
         add("manifest.json", text.encode("utf-8"), zipfile.ZIP_DEFLATED)
     return out.getvalue()
 

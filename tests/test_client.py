@@ -304,12 +304,12 @@ def test_the_key_never_shows_in_errors_reprs_or_hooks(canned):
         c.complete({"model": "m", "prompt": "x"})
     with pytest.raises(ServerError) as overloaded:
         c.list_models()
-    assert auth.value.message == "Bad header: Bearer ***"
+    assert auth.value.message == "Bad header: Bearer [redacted]"
     texts = [repr(c), str(auth.value), auth.value.describe(), repr(vars(auth.value)),
              str(overloaded.value), repr(vars(overloaded.value)), repr(seen)]
     assert len(seen) == 7  # 2 requests + 2 responses, then 1 retry + 1 request + 1 response
     assert not [text for text in texts if KEY in text]
-    assert "api_key='***'" in repr(c)
+    assert "api_key='[redacted]'" in repr(c)
 
 
 def test_a_key_that_cannot_be_sent_is_refused_without_echoing_it():

@@ -15,9 +15,10 @@ from PIL import Image, PngImagePlugin
 
 from lib import images
 from lib.images import (EncodeCache, ImageSettingsError, ZipImage, a1111_parameters, build_zip,
-                        display_copy, encode_png, is_secret_name, make_grid, make_xy_grid,
+                        display_copy, encode_png, make_grid, make_xy_grid,
                         parse_a1111_parameters, preview_grid, read_png_settings,
                         with_png_settings)
+from lib.redact import is_credential_name
 
 SETTINGS = {
     "model": "black-forest-labs/FLUX.1-schnell",
@@ -103,13 +104,13 @@ def test_each_known_setting_has_its_own_chunk_and_a1111_text():
 @pytest.mark.parametrize("name", ["api_key", "API_KEY", "apiKey", "x-api-key", "Authorization",
                                   "access_token", "token", "key", "TOGETHER_API_KEY", "secret"])
 def test_credential_names_are_recognised(name):
-    assert is_secret_name(name)
+    assert is_credential_name(name)
 
 
 @pytest.mark.parametrize("name", ["max_tokens", "prompt_tokens", "monkey", "keyword", "seed",
                                   "negative_prompt", "together-playground"])
 def test_ordinary_names_are_not_credentials(name):
-    assert not is_secret_name(name)
+    assert not is_credential_name(name)
 
 
 def test_api_key_is_never_written_to_a_png():

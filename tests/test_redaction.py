@@ -1,0 +1,140 @@
+"""One redaction rule everywhere: a key echoed by a server never reaches an error, and a
+key pasted into settings never reaches a PNG, its A1111 text or a download ZIP.
+
+Two keys: one shaped like a Together key (caught by shape alone) and a plain one of the
+kind a self-hosted server takes, which only the process's own knowledge of its keys
+(``lib.redact.remember``, done by every Client) can catch.
+"""
+from __future__ import annotations
+
+import io
+import threading
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from PIL import Image
+
+from lib.client import Client
+from lib.errors import AuthenticationError, TogetherError
+from lib.images import ZipImage, a1111_parameters, build_zip, encode_png, png_with_settings
+
+TOGETHER_KEY = "tgp_v1_redaction-test-key-0123456789abcdef"
+PLAIN_KEY = "custom-server-secret-8641"
+KEYS = pytest.mark.parametrize("key", [TOGETHER_KEY, PLAIN_KEY], ids=["together", "plain"])
+
+
+class EchoServer:
+    """Answers every request 401 and quotes the Authorization header back in the reason
+    phrase, in headers (by value and by name) and, when ``body`` is set, in the JSON."""
+
+    def __init__(self, body: bool):
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                auth = self.headers.get("Authorization", "")
+                key = auth.removeprefix("Bearer ")
+                payload = (f'{{"error": {{"message": "key {key} refused", "type": "{key}", '
+                           f'"code": "{key}", "param": "{key}"}}, "id": "{key}"}}'
+                           if body else "").encode()
+                self.send_response(401, f"Unauthorized {auth}")
+                for name, value in (("Content-Type", "application/json"),
+                                    ("Content-Length", str(len(payload))),
+                                    ("X-Request-Id", key), ("X-Echo", auth),
+                                    ("X-Debug", f"seen key={key};"), (f"X-{key}", "1"),
+                                    ("WWW-Authenticate", f'Bearer realm="{key}"')):
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(payload)
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+        threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True).start()
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+@pytest.fixture(params=[False, True], ids=["reason-phrase", "json-body"])
+def echo(request):
+    server = EchoServer(body=request.param)
+    yield server
+    server.stop()
+
+
+def everything_raised(error: TogetherError) -> str:
+    """Every text the page, the history or a log could take from the error."""
+    return "\n".join([str(error), error.describe(), repr(vars(error)), repr(error.headers),
+                      str(error.request_id), str(error.type), str(error.code),
+                      str(error.param)])
+
+
+@KEYS
+def test_a_key_echoed_in_reason_headers_and_body_is_in_no_part_of_the_error(echo, key):
+    with pytest.raises(AuthenticationError) as info:
+        Client(api_key=key, base_url=echo.url, max_retries=0).complete(
+            {"model": "m", "prompt": "x"})
+    text = everything_raised(info.value)
+    assert key not in text, text
+    assert "refused" in text or "Unauthorized" in text   # the server's words still show
+    assert "x-debug" in info.value.headers                 # headers kept, values scrubbed
+
+
+SETTINGS = {"model": "m", "prompt": "a fox", "seed": 7, "steps": 4, "width": 64,
+            "height": 48}
+
+
+def key_in(settings: dict, key: str) -> dict:
+    """Settings where the key was pasted into the prompt, a known field and a nested one."""
+    return {**SETTINGS, "prompt": f"a fox, my key is {key}", "negative_prompt": key,
+            "extra": {"notes": [f"use {key}"], key: "as a name"}}
+
+
+def assert_no_key(data: bytes, key: str) -> None:
+    assert key.encode() not in data
+    assert key.encode("utf-16-le") not in data
+
+
+def png_texts(data: bytes) -> str:
+    return repr(Image.open(io.BytesIO(data)).text)
+
+
+def photo() -> Image.Image:
+    return Image.linear_gradient("L").resize((64, 48)).convert("RGB")
+
+
+@KEYS
+def test_a_png_carries_no_key_from_its_settings(key):
+    Client(api_key=key, base_url="http://127.0.0.1:9/v1").close()  # as the page holds it
+    settings = key_in(SETTINGS, key)
+    encoded = encode_png(photo(), settings)
+    received = png_with_settings(ZipImage(photo(), settings, encode_png(photo())))
+    for data in (encoded, received):
+        assert_no_key(data, key)
+        texts = png_texts(data)
+        assert key not in texts and "a fox, my key is [redacted]" in texts
+    assert key not in a1111_parameters(settings)
+
+
+@KEYS
+def test_a_zip_carries_no_key_in_its_images_or_manifest(key):
+    Client(api_key=key, base_url="http://127.0.0.1:9/v1").close()
+    settings = key_in(SETTINGS, key)
+    manifest = {"request": settings, "requests": [settings], "error": f"401 for {key}"}
+    data = build_zip([ZipImage(photo(), settings)], encode_png(photo(), settings), manifest)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert sorted(archive.namelist()) == ["grid.png", "image_0001_seed7.png",
+                                              "manifest.json"]
+        for name in archive.namelist():
+            entry = archive.read(name)
+            assert_no_key(entry, key)
+            if name.endswith(".png"):
+                assert key not in png_texts(entry)
+        assert '"error": "401 for [redacted]"' in archive.read("manifest.json").decode()
