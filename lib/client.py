@@ -39,6 +39,7 @@ from lib.redact import REDACTED, redact, redact_text, remember
 from lib.results import (Choice, Completion, GeneratedImage, ImageResult, ModelInfo,
                          RateLimits, StreamEvent, TokenLogprob, Usage)
 from lib.sse import SSEEvent, SSEParser
+from lib.untrusted import integer as _integer, number as _number, text as _text
 
 DEFAULT_BASE_URL = "https://api.together.xyz/v1"
 USER_AGENT = "together-playground/0.1"
@@ -439,15 +440,23 @@ class CompletionStream:
 
 # ---------------------------------------------------------------------- wire parsing
 
+# Logprob arrays longer than a real answer holds are refused before one TokenLogprob is
+# built: max_tokens goes up to 131,072 and an echoed prompt adds its own tokens; the
+# catalogue asks for at most 20 alternatives, and some servers add the sampled token.
+MAX_LOGPROB_TOKENS = 262_144
+MAX_TOP_LOGPROBS = 32
+
+
 def parse_completion(data: dict, headers: Mapping[str, str]) -> Completion:
     choices = [parse_choice(c) for c in data.get("choices") or [] if isinstance(c, dict)]
     prompt_text = prompt_tokens = None
     prompt = data.get("prompt")
     if isinstance(prompt, list) and prompt and isinstance(prompt[0], dict):
-        prompt_text = prompt[0].get("text")
+        echoed = prompt[0].get("text")
+        prompt_text = _text(echoed) if isinstance(echoed, str) else None
         prompt_tokens = token_logprobs(prompt[0].get("logprobs"))
-    return Completion(id=str(data.get("id") or ""), model=str(data.get("model") or ""),
-                      created=int(data.get("created") or 0),
+    return Completion(id=_text(data.get("id") or ""), model=_text(data.get("model") or ""),
+                      created=_integer(data.get("created")) or 0,
                       choices=sorted(choices, key=lambda c: c.index),
                       usage=_usage(data.get("usage")), prompt_tokens=prompt_tokens,
                       prompt_text=prompt_text, rate_limits=RateLimits.from_headers(headers),
@@ -455,9 +464,9 @@ def parse_completion(data: dict, headers: Mapping[str, str]) -> Completion:
 
 
 def parse_choice(data: dict) -> Choice:
-    return Choice(index=int(data.get("index") or 0), text=str(data.get("text") or ""),
-                  finish_reason=data.get("finish_reason") or None, seed=data.get("seed"),
-                  tokens=token_logprobs(data.get("logprobs")))
+    return Choice(index=_integer(data.get("index")) or 0, text=_text(data.get("text") or ""),
+                  finish_reason=_word(data.get("finish_reason")),
+                  seed=_integer(data.get("seed")), tokens=token_logprobs(data.get("logprobs")))
 
 
 def token_logprobs(data: Any) -> list[TokenLogprob] | None:
@@ -469,6 +478,9 @@ def token_logprobs(data: Any) -> list[TokenLogprob] | None:
     if not isinstance(data, dict) or not isinstance(data.get("tokens"), list):
         return None
     tokens = data["tokens"]
+    if len(tokens) > MAX_LOGPROB_TOKENS:
+        raise TogetherError(f"The server sent logprobs for {len(tokens):,} tokens; the "
+                            f"playground reads at most {MAX_LOGPROB_TOKENS:,} in one answer.")
     logprobs, ids, top = (data.get("token_logprobs") or [], data.get("token_ids") or [],
                           data.get("top_logprobs"))
     out = []
@@ -477,10 +489,19 @@ def token_logprobs(data: Any) -> list[TokenLogprob] | None:
             alternatives = _at(top, i)
         else:
             alternatives = top if len(tokens) == 1 else None
-        out.append(TokenLogprob(token=str(token or ""), logprob=_number(_at(logprobs, i)),
-                                token_id=_integer(_at(ids, i)),
-                                top=alternatives if isinstance(alternatives, dict) else None))
+        out.append(TokenLogprob(token=_text(token or ""), logprob=_number(_at(logprobs, i)),
+                                token_id=_integer(_at(ids, i)), top=_top(alternatives)))
     return out
+
+
+def _top(alternatives: Any) -> dict[str, float | None] | None:
+    """One position's ``top_logprobs`` map, bounded, as text keys and finite numbers."""
+    if not isinstance(alternatives, dict):
+        return None
+    if len(alternatives) > MAX_TOP_LOGPROBS:
+        raise TogetherError(f"The server sent {len(alternatives):,} alternatives for one "
+                            f"token; the playground reads at most {MAX_TOP_LOGPROBS}.")
+    return {_text(token): _number(logprob) for token, logprob in alternatives.items()}
 
 
 def echoed_prompt_tokens(completion: Completion, prompt_length: int) -> list[TokenLogprob]:
@@ -526,10 +547,9 @@ def decode_chunk(payload: dict) -> tuple[list[StreamEvent], Usage | None]:
             token = payload.get("token")
             token_id = token.get("id") if isinstance(token, dict) else None
         finish = choice.get("finish_reason") or (payload.get("finish_reason") if single else None)
-        events.append(StreamEvent(int(choice.get("index") or 0),
-                                  text if type(text) is str else str(text or ""),
+        events.append(StreamEvent(_integer(choice.get("index")) or 0, _text(text or ""),
                                   _chunk_logprob(choice.get("logprobs")), _integer(token_id),
-                                  finish or None, choice.get("seed"), None, payload))
+                                  _word(finish), _integer(choice.get("seed")), None, payload))
     if usage is not None and events:
         events[-1].usage = usage
     return events, usage
@@ -540,9 +560,9 @@ _NO_DELTA: dict = {}
 
 def parse_model(item: dict) -> ModelInfo:
     pricing = item.get("pricing") if isinstance(item.get("pricing"), dict) else {}
-    return ModelInfo(id=str(item["id"]), type=str(item.get("type") or ""),
-                     display_name=str(item.get("display_name") or ""),
-                     organization=str(item.get("organization") or item.get("owned_by") or ""),
+    return ModelInfo(id=_text(item["id"]), type=_text(item.get("type") or ""),
+                     display_name=_text(item.get("display_name") or ""),
+                     organization=_text(item.get("organization") or item.get("owned_by") or ""),
                      context_length=_integer(item.get("context_length")
                                              or item.get("max_model_len")),
                      input_price=_number(pricing.get("input")),
@@ -677,16 +697,9 @@ def _at(items: Any, i: int) -> Any:
     return items[i] if isinstance(items, list) and i < len(items) else None
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
-
-
-def _integer(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return int(value)
+def _word(value: Any) -> str | None:
+    """A server's one-word field (``finish_reason``): its text, or None if absent or odd."""
+    return _text(value) if isinstance(value, str) and value else None
 
 
 def _request_id(headers: Mapping[str, str]) -> str | None:

@@ -11,6 +11,7 @@ from typing import Any
 from PIL import Image
 
 from lib.errors import TogetherError
+from lib.untrusted import integer
 
 
 @dataclass
@@ -38,11 +39,12 @@ class Usage:
     total_tokens: int = 0
 
     @classmethod
-    def from_json(cls, data: dict | None) -> "Usage | None":
-        if not data:
+    def from_json(cls, data: Any) -> "Usage | None":
+        """Counts a page can add up: a missing, odd or non-finite count is 0."""
+        if not isinstance(data, dict) or not data:
             return None
-        return cls(int(data.get("prompt_tokens") or 0), int(data.get("completion_tokens") or 0),
-                   int(data.get("total_tokens") or 0))
+        return cls(*(integer(data.get(name)) or 0
+                     for name in ("prompt_tokens", "completion_tokens", "total_tokens")))
 
 
 @dataclass
@@ -52,7 +54,7 @@ class TokenLogprob:
     token: str
     logprob: float | None
     token_id: int | None = None
-    top: dict[str, float] | None = None
+    top: dict[str, float | None] | None = None
 
 
 @dataclass
