@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import socket
 import statistics
 import subprocess
@@ -31,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TOGETHER_NO_BANNER", "1")
 
 from lib.client import Client  # noqa: E402
+from lib.local_backend.server import CONTROL_TOKEN_ENV, control_headers  # noqa: E402
 
 MODEL = "local/ngram-docs"
 FRAMINGS = ("chunked", "close")
@@ -42,27 +44,31 @@ SDK3 = "together==3.1.1"
 class Backend:
     proc: subprocess.Popen
     base_url: str
+    control_token: str
 
     @property
     def root(self) -> str:
         return self.base_url.rsplit("/v1", 1)[0]
 
     def configure(self, **settings) -> None:
-        requests.post(f"{self.root}/_local/config", json=settings, timeout=5).raise_for_status()
+        requests.post(f"{self.root}/_local/config", json=settings, timeout=5,
+                      headers=control_headers(self.control_token)).raise_for_status()
 
 
 def start_backend() -> Backend:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    token = secrets.token_urlsafe(32)
     proc = subprocess.Popen([sys.executable, "-m", "lib.local_backend", "--port", str(port),
-                             "--tokens-per-second", "0"], cwd=ROOT,
+                             "--tokens-per-second", "0", "--control"], cwd=ROOT,
+                            env={**os.environ, CONTROL_TOKEN_ENV: token},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}/v1"
     for _ in range(300):
         try:
             if requests.get(f"{base}/models", timeout=1).ok:
-                return Backend(proc, base)
+                return Backend(proc, base, token)
         except requests.RequestException:
             time.sleep(0.05)
     proc.kill()

@@ -188,20 +188,25 @@ def test_require_key_and_requests_seen_never_hold_the_key(fresh_backend):
         assert response.status_code == 401
         assert response.json()["error"]["code"] == "invalid_api_key"
     assert right.status_code == 200
-    seen = requests.get(f"{fresh_backend.root_url}/_local/requests", timeout=10)
+    seen = requests.get(f"{fresh_backend.root_url}/_local/requests", timeout=10,
+                        headers=fresh_backend.control_headers())
     assert "sekrit" not in seen.text and "sekrit" not in repr(fresh_backend.requests_seen)
     assert [r["has_auth"] for r in seen.json()[-3:]] == [False, True, True]
     assert seen.json()[-1] == {"path": "/v1/completions", "method": "POST", "body": body,
                                "has_auth": True}
-    config = requests.get(f"{fresh_backend.root_url}/_local/config", timeout=10).json()
+    config = requests.get(f"{fresh_backend.root_url}/_local/config", timeout=10,
+                          headers=fresh_backend.control_headers()).json()
     assert config["require_key_set"] is True and "sekrit" not in json.dumps(config)
 
 
 def test_config_endpoint_validates(fresh_backend):
     url = f"{fresh_backend.root_url}/_local/config"
-    assert requests.post(url, json={"framing": "pigeon"}, timeout=10).status_code == 400
-    assert requests.post(url, json={"colour": 1}, timeout=10).status_code == 400
-    changed = requests.post(url, json={"tokens_per_second": 5, "gzip": True}, timeout=10)
+    control = fresh_backend.control_headers()
+    assert requests.post(url, json={"framing": "pigeon"}, headers=control,
+                         timeout=10).status_code == 400
+    assert requests.post(url, json={"colour": 1}, headers=control, timeout=10).status_code == 400
+    changed = requests.post(url, json={"tokens_per_second": 5, "gzip": True}, headers=control,
+                            timeout=10)
     assert changed.json()["tokens_per_second"] == 5 and fresh_backend.settings.gzip is True
 
 
@@ -445,6 +450,7 @@ def test_status_fault_with_retry_after_is_consumed_per_use(fresh_backend):
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 422, 500, 503])
 def test_status_faults_answer_with_error_bodies(fresh_backend, status):
     requests.post(f"{fresh_backend.root_url}/_local/faults", timeout=10,
+                  headers=fresh_backend.control_headers(),
                   json={"faults": [{"kind": "status", "status": status, "message": "boom"}]})
     response = requests.get(f"{fresh_backend.base_url}/models", timeout=10)
     assert response.status_code == status and response.json()["error"]["message"] == "boom"
@@ -518,10 +524,13 @@ def test_image_file_faults(fresh_backend):
 
 def test_fault_queue_control_endpoints(fresh_backend):
     url = f"{fresh_backend.root_url}/_local/faults"
-    added = requests.post(url, json={"faults": [{"kind": "status", "status": 500}]}, timeout=10)
+    control = fresh_backend.control_headers()
+    added = requests.post(url, json={"faults": [{"kind": "status", "status": 500}]},
+                          headers=control, timeout=10)
     assert added.status_code == 200 and len(added.json()["pending"]) == 1
-    assert requests.post(url, json={"faults": [{"kind": "meteor"}]}, timeout=10).status_code == 400
-    assert requests.delete(url, timeout=10).json() == {"pending": []}
+    assert requests.post(url, json={"faults": [{"kind": "meteor"}]}, headers=control,
+                         timeout=10).status_code == 400
+    assert requests.delete(url, headers=control, timeout=10).json() == {"pending": []}
     assert complete(fresh_backend, max_tokens=1).status_code == 200
 
 

@@ -4,6 +4,14 @@ Routes (a doubled ``/v1/v1/`` and paths without ``/v1`` are accepted, as SDK bas
   GET  /v1/models               POST /v1/completions (JSON or SSE)
   POST /v1/images/generations   GET  /images/<id>.<ext> (URL-mode images)
   GET|POST /_local/config   POST|DELETE /_local/faults   GET /_local/requests
+
+The ``/_local/`` control endpoints show every session's prompts and can lock everyone out,
+so they exist only on a backend started with ``control=True`` (tests, benchmarks), and
+answer only requests that carry its per-process credential (``control_headers()``). The
+app's shared backend serves none. Every request must name this server in ``Host`` (a web
+page reaching loopback through DNS rebinding names its own), a control POST must be JSON
+(a cross-site form cannot send that), a body's length is checked before it is read, and a
+connection that stalls while sending its request is dropped after ``header_timeout``.
 """
 from __future__ import annotations
 
@@ -14,6 +22,8 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from lib.quoting import short_repr
 
 from . import completions, images_api
 from .faults import FaultQueue
@@ -26,6 +36,9 @@ from .wire import ApiError, dumps
 REQUEST_LIMIT = 100      # advertised requests per second
 TOKEN_LIMIT = 100_000    # advertised tokens per second
 MAX_BODY = 64 * 1024 * 1024
+HEADER_TIMEOUT = 10.0    # seconds a client may stall while sending its request
+CONTROL_HEADER = "X-Local-Control"
+CONTROL_TOKEN_ENV = "LOCAL_BACKEND_CONTROL_TOKEN"  # how a parent hands a child its credential
 BATCH_BYTES = 64 * 1024  # unpaced streams write once this much is queued
 MAX_SEEN = 10_000        # requests_seen keeps the most recent ones
 KEEP_ALIVE = b": keep-alive\n\n"
@@ -72,6 +85,12 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: tests and the app must not fill stderr (and nothing here may log keys)."""
 
+    def setup(self) -> None:
+        """Reads time out, so a client that never finishes its request is dropped
+        (``handle_one_request`` closes on the timeout); writes are unbounded (_dispatch)."""
+        self.timeout = self.backend.header_timeout
+        super().setup()
+
     def do_GET(self) -> None:
         self._dispatch("GET")
 
@@ -92,7 +111,9 @@ class Handler(BaseHTTPRequestHandler):
         self.responded = False
         path = normalise(self.path)
         try:
-            body = self._read_body()
+            body = self._admit(method, path)
+            # Answering may mean writing a long stream to a slow reader: no timeout then.
+            self.connection.settimeout(None)
             if path.startswith("/_local/"):
                 self._control(method, path, body)
                 return
@@ -110,11 +131,70 @@ class Handler(BaseHTTPRequestHandler):
                 error = ApiError(500, f"Internal error in the local backend: {exc!r}",
                                  type="server_error")
                 self._send_json(500, error.body())
+        finally:
+            self.connection.settimeout(self.timeout)  # for the next request's headers
 
-    def _read_body(self) -> Any:
-        length = int(self.headers.get("Content-Length") or 0)
+    def _admit(self, method: str, path: str) -> Any:
+        """The request's body, once Host, credential and length allow reading it.
+
+        A refusal leaves the body unread, so the connection closes after the answer (its
+        bytes must never be parsed as the next request).
+        """
+        try:
+            self._check_host()
+            if path.startswith("/_local/"):
+                self._check_control(method, path)
+            return self._read_body(self._content_length(method))
+        except ApiError as exc:
+            exc.headers["Connection"] = "close"
+            raise
+
+    def _check_host(self) -> None:
+        hosts = self.headers.get_all("Host") or []
+        allowed = self.backend.allowed_hosts
+        if len(hosts) != 1 or hosts[0].strip().lower() not in allowed:
+            shown = short_repr(hosts[0]) if len(hosts) == 1 else f"{len(hosts)} Host headers"
+            raise ApiError(421, f"Host {shown} is not this server: it answers only to one "
+                                f"Host header of {', '.join(allowed)}", code="misdirected_request")
+
+    def _check_control(self, method: str, path: str) -> None:
+        """404 unless control is on; then the credential, and JSON for a POST."""
+        token = self.backend.control_token
+        if token is None:
+            raise ApiError(404, f"Unknown endpoint {method} {path}", code="not_found")
+        given = self.headers.get(CONTROL_HEADER)
+        if given is None:
+            raise ApiError(401, f"Control endpoints need the {CONTROL_HEADER} header of the "
+                                "process that started this backend", code="control_credential")
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            raise ApiError(403, f"The {CONTROL_HEADER} header is not this backend's credential",
+                           code="control_credential")
+        if method == "POST" and self.headers.get_content_type() != "application/json":
+            raise ApiError(415, f"A control POST must be application/json, not "
+                                f"{short_repr(self.headers.get('Content-Type', '(none)'))}",
+                           code="unsupported_media_type")
+
+    def _content_length(self, method: str) -> int:
+        """The body's length, checked before a byte of it is read."""
+        values = [v.strip() for v in self.headers.get_all("Content-Length") or []]
+        if "Transfer-Encoding" in self.headers or (not values and method == "POST"):
+            raise ApiError(411, "A POST needs one Content-Length header (0 to "
+                                f"{MAX_BODY} bytes); chunked request bodies are not accepted",
+                           code="length_required")
+        if not values:
+            return 0
+        text = values[0]
+        if len(set(values)) > 1 or not (text.isascii() and text.isdigit()):
+            raise ApiError(411, f"Content-Length {short_repr(', '.join(values))} is not one "
+                                f"whole number of bytes from 0 to {MAX_BODY}",
+                           code="length_required")
+        length = int(text)
         if length > MAX_BODY:
-            raise ApiError(413, "Request body too large")
+            raise ApiError(413, f"The request body of {length} bytes is over this server's "
+                                f"limit of {MAX_BODY} bytes", code="request_too_large")
+        return length
+
+    def _read_body(self, length: int) -> Any:
         raw = self.rfile.read(length) if length else b""
         if not raw:
             return None
@@ -326,9 +406,15 @@ _ERROR_CODES = {401: "invalid_api_key", 404: "model_not_found", 429: "rate_limit
 class LocalBackend:
     """A Together-compatible server on loopback, for the app's offline mode and for tests."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, tokens_per_second: float = 60.0):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, tokens_per_second: float = 60.0,
+                 *, control: bool = False, control_token: str | None = None,
+                 header_timeout: float = HEADER_TIMEOUT):
+        """``control`` serves the ``/_local/`` endpoints to holders of ``control_token``
+        (a fresh random one unless a parent process chose it); without it they are 404."""
         self.host = host
         self.port = port
+        self.control_token = (control_token or secrets.token_urlsafe(32)) if control else None
+        self.header_timeout = header_timeout
         self.settings = Settings(tokens_per_second=tokens_per_second)
         self.faults = FaultQueue()
         self.images = images_api.ImageStore()
@@ -372,6 +458,18 @@ class LocalBackend:
     def base_url(self) -> str:
         return f"{self.root_url}/v1"
 
+    @property
+    def allowed_hosts(self) -> tuple[str, ...]:
+        """The ``Host`` values naming this server (lower case): loopback or the bound host."""
+        names = ("127.0.0.1", "localhost", "[::1]", self.host.lower())
+        return tuple(dict.fromkeys(f"{name}:{self.port}" for name in names))
+
+    def control_headers(self) -> dict[str, str]:
+        """The header that lets a request through to the control endpoints."""
+        if self.control_token is None:
+            raise RuntimeError("this backend was started without control endpoints")
+        return control_headers(self.control_token)
+
     def configure(self, **changes: Any) -> Settings:
         """Same keywords as ``POST /_local/config``; unknown keys or bad values raise ValueError."""
         self.settings.update(changes)
@@ -398,6 +496,11 @@ class LocalBackend:
             self._seen.append({"path": path, "method": method, "body": body,
                                "has_auth": has_auth})
             del self._seen[:-MAX_SEEN]
+
+
+def control_headers(token: str) -> dict[str, str]:
+    """The control credential as a request header (also for a backend in another process)."""
+    return {CONTROL_HEADER: token}
 
 
 _shared: LocalBackend | None = None
