@@ -99,7 +99,7 @@ class Client:
     def complete(self, params: Mapping[str, Any]) -> Completion:
         """One whole completion; ``params`` is the body from ``catalogue.build_request``."""
         response = self._request("POST", "/completions", {**params, "stream": False})
-        data = self._read_json(response)
+        data = self._answer_json(response)
         return _parsed(parse_completion, data, response.headers)
 
     def stream(self, params: Mapping[str, Any]) -> "CompletionStream":
@@ -117,7 +117,7 @@ class Client:
     def generate_images(self, params: Mapping[str, Any]) -> ImageResult:
         """Generate, decode and (for URL items) fetch images; a bad item never loses the rest."""
         response = self._request("POST", "/images/generations", dict(params))
-        data = self._read_json(response)
+        data = self._answer_json(response)
         items = data.get("data") if isinstance(data, dict) else None
         if not isinstance(items, list):
             raise TogetherError("The image response has no data list")
@@ -146,7 +146,7 @@ class Client:
         filter, since hiding them all would leave the picker empty.
         """
         response = self._request("GET", "/models")
-        data = self._read_json(response)
+        data = self._answer_json(response)
         items = data.get("data") if isinstance(data, dict) else data
         if not isinstance(items, list):
             raise TogetherError("The model list is neither a JSON array nor {\"data\": [...]}")
@@ -241,6 +241,23 @@ class Client:
             message, status=status, type=details.get("type"), code=details.get("code"),
             param=details.get("param"),
             request_id=_request_id(headers) or details.get("id"), headers=headers)
+
+    def _answer_json(self, response: requests.Response) -> Any:
+        """The JSON of a 2xx answer, raised as an error when it is ``{"error": ...}``.
+
+        Some servers report a failure with status 200; read as a result it would be an
+        empty completion or model list, and the server's reason would be lost.
+        """
+        data = self._read_json(response)
+        if not (isinstance(data, dict) and data.get("error")):
+            return data
+        details = _redacted(_error_fields(data), self._redact)
+        status = _status_named_in(details)
+        request_id = _request_id(response.headers)
+        raise (error_class_for(status) if status else APIStatusError)(
+            details.get("message") or "The server answered with an error and no message",
+            type=details.get("type"), code=details.get("code"), param=details.get("param"),
+            request_id=self._redact(request_id) if request_id else None)
 
     def _transport_error(self, exc: Exception) -> APIConnectionError:
         """The error for a request that got no answer, saying how long it waited."""
@@ -600,6 +617,24 @@ def _error_fields(data: dict) -> dict[str, Any]:
         value = source.get(name)
         fields[name] = str(value) if value is not None else None
     return fields
+
+
+# Words in an error body's ``type`` and the status each stands for, most specific first:
+# OpenAI's "invalid_request_error", vLLM's "BadRequestError", Together's "server_error".
+_STATUS_BY_ERROR_TYPE = (
+    ("invalid_request", 400), ("badrequest", 400), ("validation", 400),
+    ("authentication", 401), ("unauthorized", 401), ("permission", 403), ("forbidden", 403),
+    ("not_found", 404), ("notfound", 404), ("rate_limit", 429), ("ratelimit", 429),
+    ("overloaded", 503), ("unavailable", 503), ("server", 500), ("internal", 500))
+
+
+def _status_named_in(details: Mapping[str, Any]) -> int | None:
+    """The HTTP status an error body stands for: its numeric code, else its type's words."""
+    code = details.get("code") or ""
+    if code.isdigit() and 400 <= int(code) < 600:
+        return int(code)
+    kind = (details.get("type") or "").lower()
+    return next((status for word, status in _STATUS_BY_ERROR_TYPE if word in kind), None)
 
 
 def _redacted(details: dict[str, Any], redact: Callable[[str], str]) -> dict[str, Any]:

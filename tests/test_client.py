@@ -175,6 +175,33 @@ def test_flat_and_detail_error_bodies_of_other_servers(canned):
         c.list_models()
 
 
+@pytest.mark.parametrize("path, call, error, expected", [
+    ("/v1/completions", lambda c: c.complete({"model": "m", "prompt": "x"}),
+     {"message": "Input validation error: tokens + max_new_tokens must be <= 8193",
+      "type": "invalid_request_error", "param": "max_tokens"}, BadRequestError),
+    ("/v1/completions", lambda c: c.complete({"model": "m", "prompt": "x"}),
+     "model not found", APIStatusError),
+    ("/v1/images/generations", lambda c: c.generate_images({"model": "m", "prompt": "x"}),
+     {"message": "The model is overloaded", "type": "server_error"}, ServerError),
+    ("/v1/images/generations", lambda c: c.generate_images({"model": "m", "prompt": "x"}),
+     {"message": "no such model", "code": 404}, NotFoundError),
+    ("/v1/models", lambda c: c.list_models(),
+     {"message": f"Invalid API key {KEY}", "type": "authentication_error"},
+     AuthenticationError),
+], ids=["complete-400", "complete-string", "images-5xx", "images-code-404", "models-401"])
+def test_an_error_in_a_200_body_is_raised_with_the_servers_words(canned, path, call, error,
+                                                                 expected):
+    body = {"error": error, "choices": [], "data": []}
+    server = canned({path: json_route(200, json.dumps(body).encode(),
+                                      "application/json; charset=utf-8")})
+    with pytest.raises(expected) as info:
+        call(Client(api_key=KEY, base_url=server.url + "/v1", max_retries=0))
+    assert type(info.value) is expected and len(server.requests) == 1
+    words = error if isinstance(error, str) else error["message"].replace(KEY, "[redacted]")
+    assert info.value.message == words and KEY not in info.value.describe()
+    assert info.value.param == (error.get("param") if isinstance(error, dict) else None)
+
+
 def test_a_non_stream_answer_to_a_stream_request_is_refused(canned):
     server = canned({"/v1/completions": json_route(200, b'{"choices": []}')})
     with pytest.raises(TogetherError, match="Expected an event stream.*application/json"):
