@@ -134,6 +134,7 @@ def test_a_control_post_must_be_json(fresh_backend):
     ("abc", 411, "'abc'"),
     (None, 411, "Content-Length"),
     (str(10**12), 413, str(MAX_BODY)),
+    ("9" * 5000, 413, str(MAX_BODY)),
 ])
 def test_a_bad_content_length_is_answered_at_once(fresh_backend, length, status, named):
     header = "" if length is None else f"Content-Length: {length}\r\n"

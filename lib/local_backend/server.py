@@ -188,11 +188,10 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(411, f"Content-Length {short_repr(', '.join(values))} is not one "
                                 f"whole number of bytes from 0 to {MAX_BODY}",
                            code="length_required")
-        length = int(text)
-        if length > MAX_BODY:
-            raise ApiError(413, f"The request body of {length} bytes is over this server's "
-                                f"limit of {MAX_BODY} bytes", code="request_too_large")
-        return length
+        if len(text.lstrip("0")) > len(str(MAX_BODY)) or int(text) > MAX_BODY:  # no huge int()
+            raise ApiError(413, f"The request body of {short_repr(text)} bytes is over this "
+                                f"server's limit of {MAX_BODY} bytes", code="request_too_large")
+        return int(text)
 
     def _read_body(self, length: int) -> Any:
         raw = self.rfile.read(length) if length else b""
