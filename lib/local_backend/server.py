@@ -188,10 +188,11 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(411, f"Content-Length {short_repr(', '.join(values))} is not one "
                                 f"whole number of bytes from 0 to {MAX_BODY}",
                            code="length_required")
-        if len(text.lstrip("0")) > len(str(MAX_BODY)) or int(text) > MAX_BODY:  # no huge int()
+        digits = text.lstrip("0") or "0"  # int() refuses thousands of digits: count first
+        if len(digits) > len(str(MAX_BODY)) or int(digits) > MAX_BODY:
             raise ApiError(413, f"The request body of {short_repr(text)} bytes is over this "
                                 f"server's limit of {MAX_BODY} bytes", code="request_too_large")
-        return int(text)
+        return int(digits)
 
     def _read_body(self, length: int) -> Any:
         raw = self.rfile.read(length) if length else b""
