@@ -294,7 +294,7 @@ class Client:
             image = decode_image(data)
         except ImageDecodeError as exc:
             raise TogetherError(f"{_short_url(str(url))}: {exc}" if url else str(exc)) from None
-        seed = item.get("seed")
+        seed = _integer(item.get("seed"))
         if seed is None and request_seed is not None:
             seed = request_seed + index
         return GeneratedImage(index=index, image=image, data=data,

@@ -31,6 +31,9 @@ from lib.redact import is_credential_name, redact
 # Largest image we accept from a server: a 2048 x 2048 tile is 4.2 Mpx; allow headroom for
 # providers that return a little more, but far below Pillow's own bomb threshold.
 MAX_PIXELS = 4096 * 4096
+# What servers send and the image store keeps. Anything else Pillow can read (GIF, BMP,
+# TIFF, ICO...) is refused by name rather than converted: its bytes could not be stored.
+IMAGE_FORMATS = ("PNG", "JPEG", "WEBP")
 
 
 class ImageDecodeError(ValueError):
@@ -38,7 +41,8 @@ class ImageDecodeError(ValueError):
 
 
 def decode_image(data: bytes, max_pixels: int = MAX_PIXELS) -> Image.Image:
-    """Open and fully load image bytes, refusing decompression bombs and truncated files.
+    """Open and fully load image bytes, refusing decompression bombs, truncated files and
+    formats other than IMAGE_FORMATS.
 
     Pillow opens lazily, so ``load()`` runs inside the guard: corrupt data fails here and
     not later while rendering. The bomb warning becomes an error only within this call.
@@ -47,6 +51,9 @@ def decode_image(data: bytes, max_pixels: int = MAX_PIXELS) -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
+            if image.format not in IMAGE_FORMATS:
+                raise ImageDecodeError(f"it is a {image.format} image; the playground shows "
+                                       f"only {', '.join(IMAGE_FORMATS)}")
             width, height = image.size
             if width * height > max_pixels:
                 raise ImageDecodeError(
