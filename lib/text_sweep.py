@@ -290,15 +290,29 @@ class SweepRun:
 
 EXPORT_COLUMNS = ("row", "col", "x", "y", "text", "finish_reason", "tokens", "latency_s",
                   "mean_logprob", "seed", "error")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """``value`` safe for a CSV cell (every CSV export writes its cells through this).
+
+    A spreadsheet runs text that starts with = + - @ tab or CR as a formula, and model
+    output or a server's field can start that way; OWASP's CSV-injection advice is a
+    leading single quote, which shows the text as written. Numbers stay numbers.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def to_csv(p: Plan, results: Sequence[CellResult]) -> str:
+    """The cells as CSV for a spreadsheet, formulas neutralised (to_json keeps them exact)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([c if c not in ("x", "y") else _axis_header(p, c) for c in EXPORT_COLUMNS])
     for r in results:
         row = asdict(r)
-        writer.writerow(["" if row[c] is None else row[c] for c in EXPORT_COLUMNS])
+        writer.writerow(["" if row[c] is None else csv_cell(row[c]) for c in EXPORT_COLUMNS])
     return out.getvalue()
 
 

