@@ -9,8 +9,9 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
-# A route gets the request (method, path, headers, body) and returns status, headers, body.
-Route = Callable[["Request"], "tuple[int, dict[str, str], bytes]"]
+# A route gets the request (method, path, headers, body) and returns status, headers, body;
+# the status may be a (code, reason phrase) pair, for servers that put words there.
+Route = Callable[["Request"], "tuple[int | tuple[int, str], dict[str, str], bytes]"]
 
 
 class Request:
@@ -44,7 +45,8 @@ class CannedServer:
                 route = server.routes.get(self.path.split("?")[0])
                 status, headers, body = (route(request) if route
                                          else (404, {}, b'{"error": {"message": "no route"}}'))
-                self.send_response(status)
+                code, reason = status if isinstance(status, tuple) else (status, None)
+                self.send_response(code, reason)
                 if headers.get("Connection") == "close":
                     self.close_connection = True  # a close-delimited body: no length
                 else:

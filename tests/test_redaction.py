@@ -8,9 +8,8 @@ kind a self-hosted server takes, which only the process's own knowledge of its k
 from __future__ import annotations
 
 import io
-import threading
+import json
 import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from PIL import Image
@@ -18,54 +17,32 @@ from PIL import Image
 from lib.client import Client
 from lib.errors import AuthenticationError, TogetherError
 from lib.images import ZipImage, a1111_parameters, build_zip, encode_png, png_with_settings
+from tests.canned_server import CannedServer
 
 TOGETHER_KEY = "tgp_v1_redaction-test-key-0123456789abcdef"
 PLAIN_KEY = "custom-server-secret-8641"
 KEYS = pytest.mark.parametrize("key", [TOGETHER_KEY, PLAIN_KEY], ids=["together", "plain"])
 
 
-class EchoServer:
-    """Answers every request 401 and quotes the Authorization header back in the reason
-    phrase, in headers (by value and by name) and, when ``body`` is set, in the JSON."""
-
-    def __init__(self, body: bool):
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                auth = self.headers.get("Authorization", "")
-                key = auth.removeprefix("Bearer ")
-                payload = (f'{{"error": {{"message": "key {key} refused", "type": "{key}", '
-                           f'"code": "{key}", "param": "{key}"}}, "id": "{key}"}}'
-                           if body else "").encode()
-                self.send_response(401, f"Unauthorized {auth}")
-                for name, value in (("Content-Type", "application/json"),
-                                    ("Content-Length", str(len(payload))),
-                                    ("X-Request-Id", key), ("X-Echo", auth),
-                                    ("X-Debug", f"seen key={key};"), (f"X-{key}", "1"),
-                                    ("WWW-Authenticate", f'Bearer realm="{key}"')):
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(payload)
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
-        threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True).start()
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+def echo_key(with_body: bool):
+    """A route answering 401 that quotes the Authorization header back in the reason
+    phrase, in headers (by value and by name) and, ``with_body``, in every JSON field."""
+    def route(request):
+        auth = request.headers.get("Authorization", "")
+        key = auth.removeprefix("Bearer ")
+        body = {"error": {"message": f"key {key} refused", "type": key, "code": key,
+                          "param": key}, "id": key} if with_body else None
+        headers = {"Content-Type": "application/json", "X-Request-Id": key, "X-Echo": auth,
+                   "X-Debug": f"seen key={key};", f"X-{key}": "1",
+                   "WWW-Authenticate": f'Bearer realm="{key}"'}
+        return (401, f"Unauthorized {auth}"), headers, json.dumps(body).encode() if body else b""
+    return route
 
 
 @pytest.fixture(params=[False, True], ids=["reason-phrase", "json-body"])
 def echo(request):
-    server = EchoServer(body=request.param)
-    yield server
+    server = CannedServer({"/v1/completions": echo_key(request.param)})
+    yield server.url + "/v1"
     server.stop()
 
 
@@ -79,7 +56,7 @@ def everything_raised(error: TogetherError) -> str:
 @KEYS
 def test_a_key_echoed_in_reason_headers_and_body_is_in_no_part_of_the_error(echo, key):
     with pytest.raises(AuthenticationError) as info:
-        Client(api_key=key, base_url=echo.url, max_retries=0).complete(
+        Client(api_key=key, base_url=echo, max_retries=0).complete(
             {"model": "m", "prompt": "x"})
     text = everything_raised(info.value)
     assert key not in text, text
