@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable
 
-from lib.datadir import data_dir
+from lib.datadir import data_dir, private_file, private_folder
 from lib.redact import redact
 
 OK, STOPPED, FAILED = "ok", "stopped", "failed"
@@ -96,10 +96,15 @@ class History:
         self.path = Path(path) if path is not None else default_path()
         self.timeout = timeout
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(self.path.parent)
         except OSError as exc:
             raise HistoryUnavailable(
                 f"Cannot create the history folder {self.path.parent}: {exc.strerror}.") from None
+        try:
+            private_file(self.path)  # before SQLite creates it 0644, and its -wal/-shm alike
+        except OSError as exc:
+            raise HistoryUnavailable(
+                f"Cannot create the history file {self.path}: {exc.strerror}.") from None
         with self._connect() as conn:
             _migrate(conn, self.path)
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
 from pathlib import Path
+
+from lib.datadir import write_private
 
 # Extensions a key may carry, with the spelling we store.
 EXTENSIONS = {"png": "png", "jpeg": "jpeg", "jpg": "jpeg", "webp": "webp"}
@@ -52,15 +53,7 @@ class ImageStore:
         if target.exists():
             os.utime(target)
             return key
-        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, target)  # atomic: a reader never sees half a file
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_private(target, data, temp_prefix=".incoming-")  # not named like a key
         return key
 
     def get(self, key: str) -> bytes:

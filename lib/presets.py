@@ -11,15 +11,13 @@ so a hand-edited or hostile file gives a ``PresetError`` naming the preset and f
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from lib.catalogue import ENDPOINTS, ValidationError, validate
-from lib.datadir import data_dir
+from lib.datadir import data_dir, write_private
 from lib.quoting import clip, short_repr
 
 FILE_NAME = "presets.json"
@@ -190,13 +188,8 @@ class PresetStore:
 
     def _write(self, presets: list[Preset]) -> None:
         """Write a whole new file and swap it in, so a crash never leaves half a file."""
-        text = _document(presets)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".presets-", dir=self.path.parent)
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.replace(tmp, self.path)
+            write_private(self.path, _document(presets).encode("utf-8"), ".presets-")
         except OSError as exc:
             raise PresetError(f"Cannot save presets to {self.path}: {exc.strerror}.") from None
 
