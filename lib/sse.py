@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 _BOM = b"\xef\xbb\xbf"
+# One line, or one event's data lines together, may hold this many bytes. Real chunks (a
+# token with its logprobs and top alternatives) are a few kilobytes; a server that never
+# ends a line would otherwise make the parser keep everything it sends.
+EVENT_MAX_BYTES = 1024 * 1024
 
 
 @dataclass(slots=True)
@@ -20,11 +24,27 @@ class SSEEvent:
     retry: int | None = None
 
 
-class SSEParser:
-    """Feed it byte chunks as they arrive; it returns each event as soon as it is complete."""
+class EventTooLarge(ValueError):
+    """A line or an event passed the size limit; ``events`` completed before it still count."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int, events: list[SSEEvent] | None = None):
+        super().__init__(f"The server sent more than the {limit:,}-byte limit on one stream "
+                         "line or event")
+        self.events = events or []
+
+
+class SSEParser:
+    """Feed it byte chunks as they arrive; it returns each event as soon as it is complete.
+
+    A line or an event growing past ``max_event_bytes`` raises EventTooLarge, so a hostile
+    stream costs at most that much memory here.
+    """
+
+    def __init__(self, max_event_bytes: int = EVENT_MAX_BYTES) -> None:
+        self._max = max_event_bytes
         self._pending: list[bytes] = []  # the unterminated last line, in pieces
+        self._pending_size = 0
+        self._data_size = 0         # bytes of the current event's data lines
         self._at_start = True       # a BOM is only stripped before the first line
         self._skip_lf = False       # the last chunk ended in \r: a leading \n belongs to it
         self._data: list[str] = []
@@ -40,7 +60,7 @@ class SSEParser:
                 chunk = chunk[1:]
         if self._at_start:
             chunk = b"".join(self._pending) + chunk
-            self._pending = []
+            self._pending, self._pending_size = [], 0
             if len(chunk) < len(_BOM) and _BOM.startswith(chunk):
                 self._pending.append(chunk)  # could still become a BOM: wait for more
                 return []
@@ -49,18 +69,37 @@ class SSEParser:
                 chunk = chunk[len(_BOM):]
         if b"\n" not in chunk and b"\r" not in chunk:
             self._pending.append(chunk)  # no line ends yet; joined once one does
+            self._pending_size += len(chunk)
+            if self._pending_size > self._max:
+                raise EventTooLarge(self._max)
             return []
         events: list[SSEEvent] = []
+        try:
+            self._feed_lines(self._complete_lines(chunk), events)
+        except EventTooLarge as exc:
+            exc.events = events
+            raise
+        if self._pending_size > self._max:
+            raise EventTooLarge(self._max, events)
+        return events
+
+    def _feed_lines(self, lines: list[bytes], events: list[SSEEvent]) -> None:
+        """Process complete lines, appending the events they finish to ``events``."""
         data = self._data
-        for line in self._complete_lines(chunk):
+        for line in lines:
             if line[:6] == b"data: ":  # the common line, without the general machinery
+                self._count_data(len(line))
                 data.append(line[6:].decode("utf-8", errors="replace"))
                 continue
             event = self._process_line(line)
             data = self._data  # a blank line starts a new list, event or not
             if event is not None:
                 events.append(event)
-        return events
+
+    def _count_data(self, size: int) -> None:
+        self._data_size += size
+        if self._data_size > self._max:
+            raise EventTooLarge(self._max)
 
     def flush(self) -> list[SSEEvent]:
         """The stream ended: finish the last line and dispatch a pending event.
@@ -72,7 +111,7 @@ class SSEParser:
         events: list[SSEEvent] = []
         if self._pending:
             line = b"".join(self._pending)
-            self._pending = []
+            self._pending, self._pending_size = [], 0
             event = self._process_line(line)
             if event is not None:
                 events.append(event)
@@ -88,6 +127,7 @@ class SSEParser:
             lines = buf.split(b"\n")
             rest = lines.pop()
             self._pending = [rest] if rest else []
+            self._pending_size = len(rest)
             return lines
         lines: list[bytes] = []
         start = 0
@@ -107,6 +147,7 @@ class SSEParser:
             if lf != -1 and lf < start:
                 lf = buf.find(b"\n", start)
         self._pending = [buf[start:]] if start < len(buf) else []
+        self._pending_size = len(buf) - start
         return lines
 
     def _process_line(self, raw: bytes) -> SSEEvent | None:
@@ -119,6 +160,7 @@ class SSEParser:
         if colon and value.startswith(" "):
             value = value[1:]
         if name == "data":
+            self._count_data(len(raw))
             self._data.append(value)
         elif name == "event":
             self._event = value
@@ -132,7 +174,7 @@ class SSEParser:
 
     def _dispatch(self) -> SSEEvent | None:
         data, event = self._data, self._event
-        self._data, self._event = [], ""
+        self._data, self._event, self._data_size = [], "", 0
         if not data:
             return None
         return SSEEvent(event=event or "message", data="\n".join(data), id=self._last_id,
