@@ -22,6 +22,7 @@ from typing import Any, Mapping
 
 from lib.catalogue import ENDPOINTS, ValidationError, validate
 from lib.redact import redact
+from lib.untrusted import json_tree
 from lib.quoting import clip, short_repr
 
 STATE_PARAM, VERSION_PARAM, VERSION = "s", "v", "1"
@@ -135,9 +136,11 @@ def _unpack(data: str) -> Any:
         raise ShareLinkError("This link is damaged: its state is cut short or has extra "
                              "data. Copy the whole link again.")
     try:
-        return json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+        state = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
     except ValueError:
         raise ShareLinkError("This link is damaged: its state is not valid JSON.") from None
+    # A "\ud800" escape is valid JSON but no text a page can send: it becomes U+FFFD.
+    return json_tree(state)
 
 
 def _refuse_constant(name: str) -> Any:

@@ -114,7 +114,9 @@ def _escape(s: str) -> str:
 
 
 def _unescape(s: str) -> str:
-    return codecs.decode(s.encode("utf-8").decode("unicode_escape").encode("latin-1"), "utf-8")
+    # Characters beyond Latin-1 become escapes first, as _escape writes them (a link's or
+    # preset's "。" or emoji); going through Latin-1 bytes would fail on them.
+    return codecs.decode(s.encode("ascii", "backslashreplace"), "unicode_escape")
 
 
 def _token_bias_editor(page: str, endpoint: Endpoint, p: Param, label: str,
