@@ -5,6 +5,7 @@ megabytes long.
 """
 from __future__ import annotations
 
+import string
 from typing import Any
 
 
@@ -16,9 +17,11 @@ def short_repr(value: Any, limit: int = 60) -> str:
     return clip(repr(value), limit)
 
 
-_MARKDOWN_SPECIALS = "\\`*_[]<>#~$|"  # what formats text inside a paragraph
+# CommonMark lets a backslash escape any ASCII punctuation; escaping all of it leaves no
+# construct to start (links, HTML, emphasis, lists, entities, tables, math, directives).
+_ESCAPED = {ord(ch): "\\" + ch for ch in string.punctuation}
 
 
 def escape_markdown(text: str) -> str:
-    """Text that Markdown renders exactly as written (every special character escaped)."""
-    return "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in text)
+    """Text that Markdown renders exactly as written (every punctuation character escaped)."""
+    return text.translate(_ESCAPED)

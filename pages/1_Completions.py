@@ -8,6 +8,7 @@ from lib.ui import alerts, completions_view as view, share, state, stream_view
 from lib.ui.models import find_model, model_picker
 from lib.ui.presets_panel import presets_panel
 from lib.ui.sidebar import connection_sidebar
+from lib.ui.text import shown
 from lib.ui.widgets import param_widget
 
 PAGE = "completions"
@@ -51,10 +52,10 @@ with left:
             running = True
     button_slot = view.action_buttons(PAGE, run, running)
     if body is not None:
-        st.caption(snippets.sent_summary(body))
+        st.caption(shown(snippets.sent_summary(body)))
         view.code_expander(conn.base_url, body)
     else:
-        st.caption(f"Not ready to send: {problem}")
+        st.caption(f"Not ready to send: {shown(problem)}")
 
 # ---------------------------------------------------------------- the run
 if run is not None:

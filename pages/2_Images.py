@@ -7,6 +7,7 @@ from lib.ui import alerts, images_view as view, share, state
 from lib.ui.models import IMAGE_TYPES, model_picker
 from lib.ui.presets_panel import presets_panel
 from lib.ui.sidebar import connection_sidebar
+from lib.ui.text import shown
 from lib.ui.widgets import param_widget
 
 PAGE = view.PAGE
@@ -63,7 +64,7 @@ with settings:
 # ---------------------------------------------------------------- generate
 with output:
     if body is None:
-        summary_slot.caption(f"Not ready to send: {problem}")
+        summary_slot.caption(f"Not ready to send: {shown(problem)}")
     else:
         summary_slot.caption(view.request_summary(body))
     if generate:

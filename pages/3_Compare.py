@@ -4,6 +4,7 @@ import streamlit as st
 from lib.catalogue import COMPLETIONS
 from lib.ui import alerts, compare_view as view, share, state, stream_view
 from lib.ui.sidebar import connection_sidebar
+from lib.ui.text import shown
 from lib.ui.widgets import param_widget
 
 PAGE = view.PAGE
@@ -75,7 +76,7 @@ if runs:
     for i, (run, slot) in enumerate(zip(runs, slots)):
         with slot:
             result = run.snapshot(with_tokens=False)
-            st.caption(view.metrics_line(run, models[i]))
+            st.caption(shown(view.metrics_line(run, models[i])))
             if result.error is not None:
                 alerts.error(result.error.describe(), icon=":material/error:")
             stream_view.show_finished(result, prefix=f"col{i}-")

@@ -8,6 +8,7 @@ from lib.ui.compare_view import COMPACT
 from lib.ui.models import model_picker
 from lib.ui.presets_panel import presets_panel
 from lib.ui.sidebar import connection_sidebar
+from lib.ui.text import shown
 from lib.ui.widgets import param_widget
 
 PAGE = view.PAGE
@@ -48,7 +49,7 @@ with axes:
     if invalid:
         plan, problem = None, "Fix the fields marked in red first."
     if plan is None:
-        st.caption(f"Not ready to run: {problem}")
+        st.caption(f"Not ready to run: {shown(problem)}")
     else:
         st.markdown(view.estimate_line(plan, conn))
     ok = plan is not None and not running and view.confirmed(plan)

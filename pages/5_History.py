@@ -4,6 +4,7 @@ import streamlit as st
 from lib import history
 from lib.ui import alerts, history_view as view
 from lib.ui.sidebar import connection_sidebar
+from lib.ui.text import shown
 
 PAGE = view.PAGE
 
@@ -14,7 +15,7 @@ st.title("History")
 
 try:
     store = history.History()
-    st.caption(f"Kept in `{store.path}`.")
+    st.caption(f"Kept in {shown(store.path)}.")
     search_col, model_col, page_col = st.columns([2, 1, 1])
     search = search_col.text_input("Search prompts", key=f"{PAGE}:search")
     model = model_col.selectbox("Model", ["All", *store.models()], key=f"{PAGE}:model")
@@ -73,5 +74,5 @@ if st.session_state.get(f"{PAGE}:confirm_all"):
 
 if replay and conn is not None:
     view.replay_run(run, conn)
-st.subheader(view.label(run))
+st.subheader(shown(view.label(run)), anchor=False)
 view.show_run(run)

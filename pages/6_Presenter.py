@@ -6,6 +6,7 @@ from lib.stream_run import StreamRun
 from lib.ui import alerts, completions_view, presenter_view as view, state, stream_view
 from lib.ui.models import find_model
 from lib.ui.sidebar import current_connection
+from lib.ui.text import shown
 from lib.ui.widgets import param_widget
 
 PAGE = view.PAGE
@@ -28,8 +29,9 @@ if scenes:
                 width="stretch")
     nxt.button("Next ▶", key="presenter-next", on_click=view.step, args=(1, len(scenes)),
                width="stretch")
-    title.markdown(f"**Scene {index + 1} of {len(scenes)}: {scenes[index].name}**"
-                   + (f" — {scenes[index].description}" if scenes[index].description else ""))
+    title.markdown(f"**Scene {index + 1} of {len(scenes)}: {shown(scenes[index].name)}**"
+                   + (f" — {shown(scenes[index].description)}" if scenes[index].description
+                      else ""))
 
 invalid: set[str] = set()
 param_widget(PAGE, COMPLETIONS, "prompt", label="Prompt", height=160, errors=invalid)

@@ -1,6 +1,9 @@
-"""What an alert shows: pages escape Markdown in alert text, AppTest reports the source."""
+"""What an element shows: pages write outside text through ``lib.ui.text.shown`` (Markdown
+escapes and invisible breaks), AppTest reports the source; this undoes both."""
 import re
+
+from lib.ui.text import ZERO_WIDTH_SPACE
 
 
 def shown(element) -> str:
-    return re.sub(r"\\(.)", r"\1", element.value)
+    return re.sub(r"\\(.)", r"\1", element.value).replace(ZERO_WIDTH_SPACE, "")

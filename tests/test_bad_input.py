@@ -140,7 +140,7 @@ def test_a_prompt_over_the_catalogue_cap_is_refused_naming_the_prompt(local):
     at.text_area(key="w:completions.prompt.0").set_value("x" * 2_000_001)
     at.run()
     _generate(at)
-    assert any("prompt" in e.value and "2000000" in e.value.replace(",", "")
+    assert any("prompt" in shown(e) and "2000000" in shown(e).replace(",", "")
                for e in at.error), [shown(e) for e in at.error]
     assert _api_requests(local) == []
 
@@ -202,7 +202,7 @@ def test_a_tampered_preset_file_on_disk_is_reported_and_left_alone(local, tmp_pa
 
 
 def _messages(at: AppTest) -> list[str]:
-    return [e.value for e in (*at.error, *at.warning)]
+    return [shown(e) for e in (*at.error, *at.warning)]
 
 
 @pytest.mark.parametrize("document, words", [

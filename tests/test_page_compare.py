@@ -32,7 +32,7 @@ def test_three_columns_each_stream_their_own_model_and_are_recorded(at, fresh_ba
     assert any(b.get("temperature") == 0.0 for b in sent)
     texts = _texts(at)
     assert len(texts) == 3 and all(len(t) > len('<div class="ct"></div>') for t in texts)
-    assert sum("tok/s" in c.value and "tokens" in c.value for c in at.caption) == 3
+    assert sum("tok/s" in shown(c) and "tokens" in shown(c) for c in at.caption) == 3
     # Each record is completed on its run's thread, just after the run ends.
     assert all(run.join(10) for run in at.session_state["compare:runs"])
     runs = History().list(page="compare")

@@ -47,7 +47,7 @@ def test_every_parameter_has_a_widget_and_the_model_defaults_to_a_local_one(at):
     assert any(c.value.startswith("Not ready to send: Prompt is required") for c in at.caption)
     _prompt(at, "Hi")
     at.run()
-    assert any(c.value.startswith("Sent: max_tokens=256, stream=true;") for c in at.caption)
+    assert any(shown(c).startswith("Sent: max_tokens=256, stream=true;") for c in at.caption)
 
 
 def test_an_invalid_seed_is_shown_at_its_widget_and_nothing_is_sent(at, fresh_backend):
@@ -73,7 +73,7 @@ def test_defaults_are_not_sent_but_changed_and_pinned_ones_are(at, fresh_backend
     at.slider(key="w:completions.temperature.0").set_value(0.3)
     at.multiselect(key="w:completions.pinned").set_value(["top_k"])
     at.run()
-    assert any(c.value.startswith("Sent: max_tokens=256, temperature=0.3, top_k=50, "
+    assert any(shown(c).startswith("Sent: max_tokens=256, temperature=0.3, top_k=50, "
                                   "stream=true;") for c in at.caption)
     _generate(at)
     body = _sent(fresh_backend)[-1]

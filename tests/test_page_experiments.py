@@ -33,7 +33,7 @@ def test_replay_of_a_seeded_local_run_is_identical_and_restore_brings_settings_b
     assert "The playground" in at.selectbox(key="history:open").format_func(run.id)
     at.button(key="history:replay").click().run()
     assert not at.exception
-    assert any(s.value.startswith("Replay with seed 11: identical") for s in at.success)
+    assert any(shown(s).startswith("Replay with seed 11: identical") for s in at.success)
     at.button(key="history:restore").click().run()
     values = at.session_state["completions.values"]
     assert values["seed"] == 11 and values["temperature"] == 1.3
@@ -63,7 +63,7 @@ def test_a_preset_round_trips_through_save_export_import_and_load(local):
     at.run()
     at.text_input(key="completions:preset_name").set_value("Hot")
     at.button(key="completions:preset_save").click().run()
-    assert any(s.value == "Saved 'Hot'." for s in at.success)
+    assert any(shown(s) == "Saved 'Hot'." for s in at.success)
     exported = PresetStore().export_json(page="completions")
     PresetStore().delete("completions", "Hot")
     PresetStore().import_json(exported)

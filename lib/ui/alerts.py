@@ -1,4 +1,4 @@
-"""Error and warning boxes whose text is shown as written.
+"""Alert boxes whose text is shown as written.
 
 ``st.error`` renders Markdown, so a server message like "must be <= 2" came out as
 "must be ≤ 2", and `*`, `_` or links in a message (or in a value the user typed, quoted
@@ -6,22 +6,18 @@ back by validation) would be formatted. Every alert that can carry such text goe
 """
 from __future__ import annotations
 
-import re
-
 import streamlit as st
 
-from lib.quoting import escape_markdown
+# ZERO_WIDTH_SPACE is re-exported: tests strip it from what an alert shows.
+from lib.ui.text import ZERO_WIDTH_SPACE, shown  # noqa: F401
 
-# Streamlit's Markdown turns these, standing between spaces, into arrows and symbols (it
-# works on the parsed text, so escaping cannot stop it); a zero-width space after the
-# operator is invisible and no longer "space", so the operator stays as typed.
-_TYPOGRAPHY = re.compile(r"(<->|->|<-|--|>=|<=|~=)(?=\s|$)")
-ZERO_WIDTH_SPACE = "\u200b"
+MESSAGE_LIMIT = 2000  # an alert may quote a server's whole error message
 
 
 def as_written(text: str) -> str:
-    """Markdown source that Streamlit renders as exactly ``text``."""
-    return escape_markdown(_TYPOGRAPHY.sub(r"\1" + ZERO_WIDTH_SPACE, str(text)))
+    """Markdown source that Streamlit renders as ``text``: ``shown`` with room for a
+    server's whole error message (the sidebar's key note uses it for a caption)."""
+    return shown(text, MESSAGE_LIMIT)
 
 
 def error(text: str, icon: str | None = ":material/error:") -> None:
@@ -30,3 +26,7 @@ def error(text: str, icon: str | None = ":material/error:") -> None:
 
 def warning(text: str, icon: str | None = None) -> None:
     st.warning(as_written(text), icon=icon)
+
+
+def success(text: str, icon: str | None = None) -> None:
+    st.success(as_written(text), icon=icon)

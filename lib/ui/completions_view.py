@@ -18,6 +18,7 @@ from lib.errors import TogetherError
 from lib.results import ModelInfo
 from lib.stream_run import RunView, StreamRun
 from lib.ui import alerts, state
+from lib.ui.text import shown
 from lib.ui.widgets import param_widget
 
 SEED_AND_BIAS = ("seed", "logit_bias")
@@ -94,7 +95,7 @@ def bias_helper(page: str, conn: Connection) -> None:
         table[str(t.token_id)] = float(bias)
     values["logit_bias"] = table
     state.bump_version(page)  # the table widget restarts from the new values
-    st.caption("Added: " + ", ".join(f"`{token_view.visible(t.token)}` → {t.token_id}"
+    st.caption("Added: " + ", ".join(f"{shown(token_view.visible(t.token))} → {shown(t.token_id)}"
                                       for t in tokens) if tokens else "No tokens came back.")
 
 
@@ -188,11 +189,11 @@ def run_metrics(view: RunView, model: ModelInfo | None) -> None:
              ("Total tokens", usage.total_tokens if usage else "—"),
              ("Estimated cost", _money(cost))]
     for col, (label, value) in zip(st.columns(len(cells)), cells):
-        col.metric(label, value)
+        col.metric(label, shown(value))
     finishes = Counter(c.finish_reason or "—" for c in view.choices)
     st.caption(f"Run {view.status} in {view.elapsed:.2f} s · finish reasons: "
-               + ", ".join(f"{reason} ×{k}" for reason, k in finishes.items())
-               + (f" · request id `{view.request_id}`" if view.request_id else "")
+               + ", ".join(f"{shown(reason)} ×{k}" for reason, k in finishes.items())
+               + (f" · request id {shown(view.request_id)}" if view.request_id else "")
                + (" · no price in the model listing" if model is None or (
                    model.input_price is None and model.output_price is None) else ""))
 
@@ -235,7 +236,7 @@ def token_probabilities(page: str, view: RunView, requested: bool) -> None:
         worst = token_view.least_likely(view.prompt_tokens)
         if worst:
             st.caption("Least likely prompt tokens: " + ", ".join(
-                f"`{r.token}` ({r.probability:.1%}, #{r.position})" for r in worst))
+                f"{shown(r.token)} ({r.probability:.1%}, #{r.position})" for r in worst))
         _token_table(f"{page}:prompt_tokens", view.prompt_tokens, "Prompt tokens")
 
 
@@ -250,7 +251,8 @@ def _token_table(key: str, tokens, title: str) -> None:
         selected = picked.selection.rows if picked else []
         if selected:
             tok = tokens[selected[0]]
-            st.markdown(f"Token #{selected[0]}: " + token_view.tooltip(tok).replace("\n", " · "))
+            st.markdown(f"Token #{selected[0]}: "
+                        + shown(token_view.tooltip(tok).replace("\n", " · ")))
 
 
 def choices_board(page: str, view: RunView) -> None:

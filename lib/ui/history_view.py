@@ -20,6 +20,7 @@ from lib.image_store import ImageStore
 from lib.run_settings import ReplayError, replay_body, settings_from_request
 from lib.stream_run import StreamRun
 from lib.ui import alerts, state, stream_view, sweep_view
+from lib.ui.text import shown
 
 PAGE = "history"
 REPLAY_TIMEOUT_S = 120
@@ -36,6 +37,7 @@ _DIFF_CSS = ("<style>.rd{white-space:pre-wrap;word-break:break-word;line-height:
 
 
 def label(run: history.Run) -> str:
+    """Plain text (a selectbox option); through ``shown`` where Markdown renders it."""
     when = datetime.fromtimestamp(run.created).strftime("%Y-%m-%d %H:%M:%S")
     return f"#{run.id} · {when} · {run.page} · {run.model} · {run.title or '(no prompt)'}"
 
@@ -49,7 +51,7 @@ def table(runs: list[history.Run]) -> None:
 
 def show_run(run: history.Run) -> None:
     status = run.status + (f": {run.error}" if run.error else "")
-    st.caption(f"{run.provider or '—'} · {run.base_url or '—'} · {status}")
+    st.caption(shown(f"{run.provider or '—'} · {run.base_url or '—'} · {status}"))
     request, outputs, metrics = st.tabs(["Request", "Outputs", "Metrics"])
     with request:
         st.json(run.request)
@@ -67,14 +69,15 @@ def _outputs(run: history.Run) -> None:
     for out in run.outputs:
         if "file" in out:
             try:
-                st.image(str(store.path(out["file"])), caption=f"seed {out.get('seed')}",
+                st.image(str(store.path(out["file"])), caption=f"seed {shown(out.get('seed'))}",
                          width=256)
             except (ValueError, OSError, FileNotFoundError):
-                st.caption(f"Image {out.get('index')}: the file is no longer in the store.")
+                st.caption(f"Image {shown(out.get('index'))}: the file is no longer in the "
+                           "store.")
             continue
         head = " · ".join(f"{k} {out[k]}" for k in ("x", "y", "finish_reason", "seed", "tokens")
                           if out.get(k) is not None)
-        st.markdown(f"**Output {out.get('index', '')}** · {head}")
+        st.markdown(f"**Output {shown(out.get('index', ''))}** · {shown(head)}")
         if out.get("error"):
             alerts.error(out["error"])
         st.html(stream_view.text_html(str(out.get("text") or "")))
@@ -106,7 +109,7 @@ def replay_run(run: history.Run, conn: Connection) -> None:
     recorded = [str(o.get("text") or "") for o in sorted(run.outputs,
                                                           key=lambda o: o.get("index", 0))]
     verdict = replay.compare_outputs(recorded, [c.text for c in result.choices])
-    (st.success if verdict.identical else st.warning)(
+    (alerts.success if verdict.identical else alerts.warning)(
         f"Replay with seed {body.get('seed')}: {verdict.summary}")
     for choice in verdict.choices:
         if not choice.identical:

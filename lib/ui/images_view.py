@@ -27,6 +27,7 @@ from lib.image_sweep import (AXES, CONFIRM_ABOVE, SEED, SweepError, describe_pla
 from lib.images import (EncodeCache, ImageSettingsError, decode_image, display_copy,
                         read_png_settings, zip_name)
 from lib.ui import alerts, state
+from lib.ui.text import shown
 
 PAGE = "images"
 RUN = f"{PAGE}:run"
@@ -116,7 +117,7 @@ def png_restore() -> None:
     if kind == "error":
         alerts.error(text, icon=":material/error:")
     elif kind:
-        st.success(text, icon=":material/settings_backup_restore:")
+        alerts.success(text, icon=":material/settings_backup_restore:")
 
 
 # ---------------------------------------------------------------- the request
@@ -141,7 +142,7 @@ def request_summary(body: dict[str, Any]) -> str:
     n, cap = int(body.get("n", 1)), cap_for(body["model"])
     requests = -(-n // cap)
     return (f"{n} image{'s' if n != 1 else ''} of {body.get('width', 1024)}×"
-            f"{body.get('height', 1024)} from `{body['model']}` in {requests} "
+            f"{body.get('height', 1024)} from {shown(body['model'])} in {requests} "
             f"request{'s' if requests != 1 else ''}"
             + (f" (at most {cap} images each)." if requests > 1 else "."))
 
@@ -274,7 +275,7 @@ def _tile(run: ImageRun, position: int, store: ImageStore, failure, interactive:
         return
     thumb = _thumb(store, image.thumb_key)
     seed = "random" if image.seed is None else image.seed
-    caption = f"#{position + 1} · seed {seed}"
+    caption = f"#{position + 1} · seed {shown(seed)}"
     if thumb is None:
         st.caption(f"{caption} — no longer on disk.")
         return
@@ -325,7 +326,8 @@ def enlarge(run: ImageRun, position: int) -> None:
         alerts.error("This image is no longer on disk.")
         return
     st.image(display_copy(decode_image(data)), width="stretch",
-             caption=f"#{position + 1} · seed {image.seed} · {image.width}×{image.height}")
+             caption=f"#{position + 1} · seed {shown(image.seed)} · "
+                     f"{image.width}×{image.height}")
     st.json(image.settings, expanded=False)
 
 
@@ -404,7 +406,7 @@ def sweep_section(body: dict[str, Any] | None, problem: str, conn: Connection,
     with right:
         y_kind, y_text = _axis_fields("Y axis", SWEEP_Y, SWEEP_Y_VALUES, NO_AXIS, True)
     if body is None:
-        st.caption(f"Not ready: {problem}")
+        st.caption(f"Not ready: {shown(problem)}")
         return
     if not x_text.strip():
         st.caption("Enter the X axis values to see how many requests the sweep needs.")

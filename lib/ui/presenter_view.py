@@ -13,6 +13,7 @@ from lib.catalogue import COMPLETIONS
 from lib.presets import PresetError, PresetStore, Preset
 from lib.ui import alerts, state, stream_view
 from lib.ui.models import TEXT_TYPES, list_models
+from lib.ui.text import shown
 
 PAGE = "presenter"
 SCENE = f"{PAGE}:scene"
@@ -89,5 +90,5 @@ def play_back(run_id: int) -> None:
         texts[index] += text
         cards[index].tail.html(stream_view.text_html(texts[index]))
     for card, out in zip(cards, sorted(run.outputs, key=lambda o: o.get("index", 0))):
-        card.header.markdown(f"Choice {out.get('index')} · **{out.get('finish_reason')}** · "
-                             "replay")
+        card.header.markdown(f"Choice {shown(out.get('index'))} · "
+                             f"**{shown(out.get('finish_reason'))}** · replay")

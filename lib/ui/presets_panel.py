@@ -12,6 +12,7 @@ from lib import presets
 from lib.catalogue import ENDPOINTS
 from lib.presets import Preset, PresetError, PresetStore
 from lib.ui import alerts, state
+from lib.ui.text import shown
 
 
 def presets_panel(page: str, endpoint_name: str, *, expanded: bool = False) -> None:
@@ -33,7 +34,7 @@ def presets_panel(page: str, endpoint_name: str, *, expanded: bool = False) -> N
                             else n)
         chosen = by_name.get(name)
         if chosen is not None and chosen.description:
-            st.caption(chosen.description)
+            st.caption(shown(chosen.description))
         load, delete = st.columns(2)
         load.button("Load", key=f"{page}:preset_load", width="stretch", disabled=chosen is None,
                     on_click=_load, args=(page, endpoint_name, chosen, message_key))
@@ -71,7 +72,7 @@ def _show_message(key: str) -> None:
     if message is None:
         return
     ok, text = message
-    (st.success if ok else st.error)(text)
+    (alerts.success if ok else alerts.error)(text)
 
 
 def _guard(message_key: str, action, *args) -> None:

@@ -18,6 +18,7 @@ from typing import Sequence
 import streamlit as st
 
 from lib.stream_run import RunView, StreamRun, ChoiceView
+from lib.ui.text import shown
 
 # Frames per second by stream speed: a stream at reading speed gets 20, so each token shows
 # within ~50 ms; a fast one (a fast model, n > 1) gets 10, which still reads as smooth and
@@ -50,9 +51,9 @@ def columns_for(n: int) -> int:
 def card_caption(c: ChoiceView, running: bool) -> str:
     """One line under a choice's title: finish reason, seed, tokens, TTFT, tokens/s."""
     state = c.finish_reason or ("streaming…" if running else "—")
-    parts = [f"**{state}**"]
+    parts = [f"**{shown(state)}**"]
     if c.seed is not None:
-        parts.append(f"seed `{c.seed}`")
+        parts.append(f"seed {shown(c.seed)}")
     parts.append(f"{c.token_count} tokens")
     if c.ttft is not None:
         parts.append(f"TTFT {c.ttft * 1000:.0f} ms")

@@ -17,6 +17,7 @@ from lib.connection import Connection
 from lib.text_sweep import CellResult, Plan, SweepRun
 from lib.ui import alerts, state, stream_view
 from lib.ui.models import list_models
+from lib.ui.text import shown
 
 PAGE = "sweep"
 RUN = f"{PAGE}:run"
@@ -122,11 +123,11 @@ def grid(p: Plan, results: list[CellResult]) -> None:
     if p.y:
         header[0].markdown(f"**{p.y.title} ↓ · {p.x.title} →**")
     for c, lab in enumerate(p.x.labels):
-        header[c + (1 if p.y else 0)].markdown(f"**{p.x.title} = {lab}**")
+        header[c + (1 if p.y else 0)].markdown(f"**{p.x.title} = {shown(lab)}**")
     for r in range(p.rows):
         row = st.columns(widths)
         if p.y:
-            row[0].markdown(f"**{p.y.title} = {p.y.labels[r]}**")
+            row[0].markdown(f"**{p.y.title} = {shown(p.y.labels[r])}**")
         for c in range(p.cols):
             with row[c + (1 if p.y else 0)]:
                 _cell(r, c, by_pos.get((r, c)))
@@ -141,7 +142,7 @@ def _cell(r: int, c: int, result: CellResult | None) -> None:
             alerts.error(result.error, icon=":material/error:")
             return
         lp = f"{result.mean_logprob:.3f}" if result.mean_logprob is not None else "—"
-        st.caption(f"**{result.finish_reason or '—'}** · {result.tokens} tokens · "
+        st.caption(f"**{shown(result.finish_reason or '—')}** · {result.tokens} tokens · "
                    f"{(result.latency_s or 0) * 1000:.0f} ms · mean logprob {lp}")
         st.html(stream_view.text_html(result.text) if result.text else
                 '<div class="ct ct-wait">(no text)</div>')

@@ -1,0 +1,44 @@
+"""Values from outside, put into Markdown so that Streamlit shows them as plain text.
+
+Nearly every Streamlit element renders Markdown: markdown, caption, headers, alerts, widget
+labels and ``help`` tooltips, metric labels and values, expander and tab labels, image
+captions, progress text. A server's finish reason, a model id from a link or a preset's
+name written there as it came becomes a link to click or an image the browser fetches.
+``shown`` is the one way a value that is not a literal of ours goes into any of them.
+(Table cells, selectbox options and ``st.text``/``st.code``/``st.json`` are plain text
+already; model output goes through ``stream_view.text_html``.)
+
+Escaping every ASCII punctuation character stops links, images, HTML, emphasis, code,
+headings, lists, tables, math and Streamlit's ``:red[...]`` directives. Some rewrites run on
+the parsed text, where an escape no longer counts: GFM links bare ``http://…``, ``www.…``
+and e-mail addresses, ``:name:`` becomes an emoji or icon, and `` -> `` an arrow. An
+invisible zero-width space after the ``:``, ``@``, ``www`` or operator breaks each pattern.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from lib.quoting import clip, escape_markdown
+
+LIMIT = 500  # characters of one value; a page line, not a document
+ZERO_WIDTH_SPACE = "\u200b"
+# Line breaks would end a paragraph (then "- x" is a list, "    x" code); all controls
+# become spaces, and lone surrogates (which Streamlit cannot encode) U+FFFD.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_SURROGATES = re.compile("[\ud800-\udfff]")
+# Streamlit's arrows and symbols: an operator standing between spaces (or at the end).
+_TYPOGRAPHY = re.compile(r"(<->|->|<-|--|>=|<=|~=)(?=\s|$)")
+# Bare URLs ("http:", any scheme), e-mail addresses, "www." hosts, ":emoji:" and
+# ":material/icon:" all start at one of these.
+_PATTERN_STARTS = re.compile(r"[:@](?=\S)|(?i:www)(?=\.)")
+
+
+def shown(value: Any, limit: int = LIMIT) -> str:
+    """Markdown source that Streamlit renders as ``value``'s text, on one line and at most
+    ``limit`` characters long (longer text is cut and ends in "...")."""
+    text = _SURROGATES.sub("\ufffd", clip(str(value), limit))
+    text = _CONTROLS.sub(" ", text).strip()
+    text = _TYPOGRAPHY.sub(r"\1" + ZERO_WIDTH_SPACE, text)
+    text = _PATTERN_STARTS.sub(lambda m: m.group(0) + ZERO_WIDTH_SPACE, text)
+    return escape_markdown(text)
