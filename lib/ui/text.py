@@ -19,14 +19,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from lib import untrusted
 from lib.quoting import clip, escape_markdown
 
 LIMIT = 500  # characters of one value; a page line, not a document
 ZERO_WIDTH_SPACE = "\u200b"
-# Line breaks would end a paragraph (then "- x" is a list, "    x" code); all controls
-# become spaces, and lone surrogates (which Streamlit cannot encode) U+FFFD.
+# Line breaks would end a paragraph (then "- x" is a list, "    x" code): all controls
+# become spaces.
 _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
-_SURROGATES = re.compile("[\ud800-\udfff]")
 # Streamlit's arrows and symbols: an operator standing between spaces (or at the end).
 _TYPOGRAPHY = re.compile(r"(<->|->|<-|--|>=|<=|~=)(?=\s|$)")
 # Bare URLs ("http:", any scheme), e-mail addresses, "www." hosts, ":emoji:" and
@@ -37,7 +37,7 @@ _PATTERN_STARTS = re.compile(r"[:@](?=\S)|(?i:www)(?=\.)")
 def shown(value: Any, limit: int = LIMIT) -> str:
     """Markdown source that Streamlit renders as ``value``'s text, on one line and at most
     ``limit`` characters long (longer text is cut and ends in "...")."""
-    text = _SURROGATES.sub("\ufffd", clip(str(value), limit))
+    text = clip(untrusted.text(value), limit)  # lone surrogates: Streamlit cannot send them
     text = _CONTROLS.sub(" ", text).strip()
     text = _TYPOGRAPHY.sub(r"\1" + ZERO_WIDTH_SPACE, text)
     text = _PATTERN_STARTS.sub(lambda m: m.group(0) + ZERO_WIDTH_SPACE, text)
