@@ -25,6 +25,7 @@ import re
 import socket
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping
 from urllib.parse import urljoin, urlparse
 
@@ -33,12 +34,14 @@ import urllib3.exceptions
 
 from lib.errors import (APIConnectionError, APIStatusError, APITimeoutError, ImageItemError,
                         StreamInterruptedError, TogetherError, error_class_for)
-from lib.http_body import BodyReader
+from lib.http_body import (BODY_MAX_BYTES, BODY_MAX_WIRE_BYTES, BodyLimitError, BodyReader,
+                           read_all)
 from lib.images import ImageDecodeError, decode_image
+from lib.quoting import clip
 from lib.redact import REDACTED, redact, redact_text, remember
 from lib.results import (Choice, Completion, GeneratedImage, ImageResult, ModelInfo,
                          RateLimits, StreamEvent, TokenLogprob, Usage)
-from lib.sse import SSEEvent, SSEParser
+from lib.sse import EVENT_MAX_BYTES, EventTooLarge, SSEEvent, SSEParser
 from lib.untrusted import integer as _integer, number as _number, text as _text
 
 DEFAULT_BASE_URL = "https://api.together.xyz/v1"
@@ -52,6 +55,23 @@ _RETRY_AFTER_MAX = 60.0
 # imported here because lib.connection imports this module.
 _TIMEOUT_SETTING = "PLAYGROUND_TIMEOUT"
 _CLOSED_EARLY = "The connection closed before the stream finished"
+# The setting (and sidebar field) for Client(deadline=...): lib.connection.DEADLINE_ENV.
+_DEADLINE_SETTING = "PLAYGROUND_DEADLINE"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one answer may cost, with defaults no real answer meets; tests pass small ones.
+
+    ``body_bytes``/``wire_bytes``: a JSON body inflated / as sent. ``event_bytes``: one
+    stream line or event. ``idle_s``: seconds a stream may go without an event, however
+    many keep-alive comments come (None: the read timeout).
+    """
+
+    body_bytes: int = BODY_MAX_BYTES
+    wire_bytes: int = BODY_MAX_WIRE_BYTES
+    event_bytes: int = EVENT_MAX_BYTES
+    idle_s: float | None = None
 
 
 class Client:
@@ -63,7 +83,10 @@ class Client:
 
     def __init__(self, api_key: str | None = None, base_url: str | None = None,
                  timeout: float | tuple[float, float] = (10.0, 60.0), max_retries: int = 2,
-                 hooks: Mapping[str, list[Callable[..., Any]]] | None = None):
+                 hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
+                 deadline: float | None = None, limits: Limits = Limits()):
+        # ``deadline``: seconds one call may take from sending its request to the end of
+        # its answer (a stream's last event), however steadily the server keeps sending.
         key = os.environ.get("TOGETHER_API_KEY", "") if api_key is None else api_key
         self._api_key = key.strip()
         if not all(" " < ch < "\x7f" for ch in self._api_key):
@@ -74,6 +97,8 @@ class Client:
                          or DEFAULT_BASE_URL).rstrip("/")
         self.timeout = timeout
         self.max_retries = max_retries
+        self.deadline = deadline
+        self.limits = limits
         unknown = set(hooks or ()) - set(HOOK_NAMES)
         if unknown:
             raise ValueError(f"unknown hook names {sorted(unknown)}; allowed: {HOOK_NAMES}")
@@ -100,7 +125,7 @@ class Client:
         """One whole completion; ``params`` is the body from ``catalogue.build_request``."""
         response = self._request("POST", "/completions", {**params, "stream": False})
         data = self._answer_json(response)
-        return _parsed(parse_completion, data, response.headers)
+        return _within_n(_parsed(parse_completion, data, response.headers), params)
 
     def stream(self, params: Mapping[str, Any]) -> "CompletionStream":
         """Send the request now (retrying as needed) and return the open event stream."""
@@ -110,9 +135,10 @@ class Client:
         if "text/event-stream" not in content_type:
             response.close()
             raise TogetherError(f"Expected an event stream, but the server answered with "
-                                f"{content_type or 'no content type'}",
+                                f"{_media_type(content_type)}",
                                 request_id=_request_id(response.headers))
-        return CompletionStream(response, self._redact)
+        return CompletionStream(response, self._redact, n=_requested_n(params),
+                                limits=self.limits, times=_TimeLimits(response, self.deadline))
 
     def generate_images(self, params: Mapping[str, Any]) -> ImageResult:
         """Generate, decode and (for URL items) fetch images; a bad item never loses the rest."""
@@ -210,28 +236,42 @@ class Client:
             hook(*args)
 
     def _read_json(self, response: requests.Response) -> Any:
-        try:
-            with response:
-                content = response.content
-        except requests.RequestException as exc:
-            raise self._transport_error(exc) from None
+        """The answer's JSON; an answer that is not JSON is described, never quoted."""
+        content = self._read_body(response)
         try:
             return json.loads(content)
         except ValueError:
-            raise TogetherError(f"The server's answer is not JSON: "
-                                f"{self._redact(_snippet(content))}",
+            raise TogetherError(_not_the_api(content, response.headers.get("content-type", ""),
+                                             response.status_code),
                                 request_id=_request_id(response.headers)) from None
+
+    def _read_body(self, response: requests.Response) -> bytes:
+        """The whole body within the size limits and the deadline, whatever the server sends."""
+        times = _TimeLimits(response, self.deadline)
+        try:
+            with response:
+                return read_all(BodyReader(response.raw, response.headers, _READ_SIZE),
+                                times.before_read, self.limits.body_bytes,
+                                self.limits.wire_bytes)
+        except BodyLimitError as exc:
+            raise TogetherError(str(exc), request_id=_request_id(response.headers)) from None
+        except Exception as exc:  # urllib3, http.client, socket and zlib errors alike
+            limit = times.reason(exc)
+            if limit:
+                raise APITimeoutError(limit) from None
+            raise self._transport_error(exc) from None
 
     def _status_error(self, response: requests.Response) -> APIStatusError:
         """The exception for an error status, with the server's own words (key redacted)."""
-        with response:
-            try:
-                content = response.content
-            except requests.RequestException:
-                content = b""
+        try:
+            details = error_details(self._read_body(response),
+                                    response.headers.get("content-type", ""))
+        except APIConnectionError:  # cut off while reading: the status says enough
+            details = {}
+        except TogetherError as exc:  # a body over the size limits
+            details = {"message": exc.message}
         status = response.status_code
-        details = _redacted(error_details(content, response.headers.get("content-type", "")),
-                            self._redact)
+        details = _redacted(details, self._redact)
         # The reason phrase and the headers are the server's words too: a careless one
         # quotes the Authorization header back in them.
         message = details.get("message") or self._redact(
@@ -329,13 +369,22 @@ class CompletionStream:
 
     ``close()`` may be called from another thread while this one is blocked in a read: it
     shuts the socket down, the read returns, and iteration ends quietly.
+
+    Every limit (``limits``, the deadline and idle limit in ``times``, a choice index beyond
+    the ``n`` requested) ends iteration with a StreamInterruptedError naming it, after the
+    events that came before it.
     """
 
-    def __init__(self, response: requests.Response, redact: Callable[[str], str]):
+    def __init__(self, response: requests.Response, redact: Callable[[str], str], *,
+                 n: int, limits: Limits, times: "_TimeLimits"):
         self._response = response
         self._socket = _socket_of(response.raw)
         self._body = BodyReader(response.raw, response.headers, _READ_SIZE)
         self._redact = redact
+        self._n = n
+        self._max_event_bytes = limits.event_bytes
+        self._times = times
+        times.watch_idle(limits.idle_s)
         self._lock = threading.Lock()
         self.rate_limits = RateLimits.from_headers(response.headers)
         self.request_id = _request_id(response.headers)
@@ -368,14 +417,19 @@ class CompletionStream:
         self._response.close()
 
     def _iterate(self) -> Iterator[StreamEvent]:
-        parser = SSEParser()
+        parser = SSEParser(self._max_event_bytes)
         try:
             while True:
                 chunk = self._read()
                 if self.closed:
                     return
-                finished = yield from self._deliver(parser.feed(chunk) if chunk
-                                                    else parser.flush())
+                try:
+                    sses = parser.feed(chunk) if chunk else parser.flush()
+                except EventTooLarge as exc:
+                    if (yield from self._deliver(exc.events)):
+                        return
+                    raise StreamInterruptedError(str(exc), request_id=self.request_id) from None
+                finished = yield from self._deliver(sses)
                 if finished:
                     return
                 if not chunk:
@@ -421,12 +475,16 @@ class CompletionStream:
     def _read(self) -> bytes:
         # Returns as soon as any bytes arrive, whatever the framing or encoding.
         try:
-            return self._body.read()
+            self._times.before_read()
+            data = self._body.read()
+            self._times.last_data_at = time.monotonic()
+            return data
         except Exception as exc:  # urllib3, http.client and socket errors alike
             if self.closed:
                 return b""
-            message = ("The stream stalled: no data within the read timeout"
-                       if _is_timeout(exc) else _CLOSED_EARLY)
+            message = self._times.reason(exc) or (
+                "The stream stalled: no data within the read timeout"
+                if _is_timeout(exc) else _CLOSED_EARLY)
             raise StreamInterruptedError(message, request_id=self.request_id) from exc
 
     def _decode(self, event: str, data: str) -> list[StreamEvent]:
@@ -441,8 +499,8 @@ class CompletionStream:
     def _payload_events(self, event: str, payload: Any, data: str) -> list[StreamEvent]:
         if not isinstance(payload, dict):
             raise StreamInterruptedError(
-                self._redact(f"The server sent a malformed chunk: {_snippet(data)}"),
-                request_id=self.request_id)
+                f"The server sent a malformed chunk ({len(data.encode()):,} bytes, not the "
+                "API's JSON)", request_id=self.request_id)
         if event == "error" or payload.get("error"):
             details = _redacted(_error_fields(payload), self._redact)
             raise StreamInterruptedError(
@@ -450,9 +508,77 @@ class CompletionStream:
                 type=details.get("type"), code=details.get("code"),
                 param=details.get("param"), request_id=self.request_id)
         events, usage = _parsed(decode_chunk, payload)
+        for stream_event in events:
+            if not 0 <= stream_event.index < self._n:
+                raise StreamInterruptedError(
+                    "The server sent a chunk for " + _beyond_n(stream_event.index, self._n),
+                    request_id=self.request_id)
+        if events:
+            self._times.last_event_at = time.monotonic()
         if usage is not None:
             self.usage = usage
         return events
+
+
+class _LimitPassed(TimeoutError):
+    """A time limit ran out before a read; the message names it."""
+
+
+class _TimeLimits:
+    """The time limits on reading one answer: the client's deadline, counted from when
+    the request that got this answer was sent, and for a stream the idle limit between
+    events. Before each read the socket may wait only until the nearer one, so a silent
+    server is cut off on time; ``reason()`` names the limit that ended a read."""
+
+    def __init__(self, response: requests.Response, deadline: float | None):
+        self._socket = _socket_of(response.raw)
+        # urllib3 set the read timeout on the socket before reading the status line.
+        self._read_timeout = None if self._socket is None else self._socket.gettimeout()
+        now = time.monotonic()
+        self._deadline = deadline
+        self._deadline_at = (None if deadline is None
+                             else now - response.elapsed.total_seconds() + deadline)
+        self._idle: float | None = None
+        self.last_event_at = self.last_data_at = now
+
+    def watch_idle(self, seconds: float | None) -> None:
+        """Also end the read after ``seconds`` without an event (None: the read timeout)."""
+        self._idle = self._read_timeout if seconds is None else seconds
+
+    def passed(self) -> str | None:
+        now = time.monotonic()
+        if self._deadline_at is not None and now >= self._deadline_at:
+            return (f"The run took longer than its time limit of {self._deadline:g} s; raise "
+                    f"'Time limit per run' in the sidebar or {_DEADLINE_SETTING}")
+        if self._idle is not None and now - self.last_event_at >= self._idle and (
+                self._idle != self._read_timeout or self.last_data_at > self.last_event_at):
+            # An idle limit equal to the read timeout, with nothing at all since the last
+            # event, is a plain stall: the caller's message for that fits better.
+            return (f"No tokens for {self._idle:g} s, though the connection stayed open; "
+                    f"raise {_TIMEOUT_SETTING} to wait longer")
+        return None
+
+    def before_read(self) -> None:
+        """Raise once a limit passed; else let the next read wait only until the nearest."""
+        passed = self.passed()
+        if passed:
+            raise _LimitPassed(passed)
+        if self._socket is None:
+            return
+        now = time.monotonic()
+        waits = [wait for wait in (
+            self._read_timeout,
+            None if self._deadline_at is None else self._deadline_at - now,
+            None if self._idle is None else self.last_event_at + self._idle - now)
+            if wait is not None]
+        if waits:
+            self._socket.settimeout(max(min(waits), 0.001))
+
+    def reason(self, exc: BaseException) -> str | None:
+        """The limit that ended a read which raised ``exc``; None if it was none of ours."""
+        if isinstance(exc, _LimitPassed):
+            return str(exc)
+        return self.passed() if _is_timeout(exc) else None
 
 
 # ---------------------------------------------------------------------- wire parsing
@@ -587,18 +713,22 @@ def parse_model(item: dict) -> ModelInfo:
 
 
 def error_details(content: bytes, content_type: str) -> dict[str, Any]:
-    """message/type/code/param/id from an error body of any common shape.
+    """message/type/code/param/id from an API error body of any common shape.
 
     Together and OpenAI nest them under ``error``; vLLM and others send them flat; FastAPI
-    servers use ``detail``. A non-JSON body (a proxy's HTML 502 page) gives a short line.
+    servers use ``detail``. Any other body (a proxy's HTML page, an internal service's
+    answer to a Custom base URL) is not the API's: the message says so, with its content
+    type and size, and never quotes it. An empty body gives no message.
     """
+    if not content.strip():
+        return {}
     try:
         data = json.loads(content)
     except ValueError:
-        return {"message": _plain_text_message(content, content_type)}
-    if not isinstance(data, dict):
-        return {"message": _snippet(content)}
-    details = _error_fields(data)
+        data = None
+    details = _error_fields(data) if isinstance(data, dict) else {}
+    if not any(value is not None for value in details.values()):
+        return {"message": _not_the_api(content, content_type)}
     if "id" in data:
         details["id"] = str(data["id"])
     return details
@@ -747,13 +877,34 @@ def _snippet(content: bytes | str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def _plain_text_message(content: bytes, content_type: str) -> str:
-    text = content.decode("utf-8", "replace")
-    if "html" in content_type or text.lstrip().startswith("<"):
-        start, end = text.lower().find("<title>"), text.lower().find("</title>")
-        title = _snippet(text[start + 7:end]) if 0 <= start < end else ""
-        return f"The server answered with an HTML page{': ' + title if title else ''}"
-    return _snippet(text) if text.strip() else ""
+def _not_the_api(content: bytes, content_type: str, status: int | None = None) -> str:
+    """Words for a reply that is not the API's: what it is, never what it says."""
+    what = f"HTTP {status}, " if status is not None else ""
+    return (f"The server's answer is not the API's ({what}{_media_type(content_type)}, "
+            f"{len(content):,} bytes)")
+
+
+def _media_type(content_type: str) -> str:
+    """A Content-Type header's media type, briefly; its parameters are left out."""
+    return clip(content_type.split(";")[0].strip(), 60) or "no content type"
+
+
+def _requested_n(params: Mapping[str, Any]) -> int:
+    return _integer(params.get("n")) or 1
+
+
+def _beyond_n(index: int, n: int) -> str:
+    return f"choice index {index}, but the request asked for n={n} (indexes 0 to {n - 1})"
+
+
+def _within_n(completion: Completion, params: Mapping[str, Any]) -> Completion:
+    """``completion``, once each choice's index is one the request asked for."""
+    n = _requested_n(params)
+    for choice in completion.choices:
+        if not 0 <= choice.index < n:
+            raise TogetherError("The server sent " + _beyond_n(choice.index, n),
+                                request_id=completion.request_id)
+    return completion
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:

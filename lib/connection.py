@@ -29,6 +29,11 @@ LOCAL_URL_ENV = "PLAYGROUND_LOCAL_BACKEND_URL"
 # lower it to see a timeout without waiting the default minute.
 TIMEOUT_ENV = "PLAYGROUND_TIMEOUT"
 CONNECT_TIMEOUT, READ_TIMEOUT = 10.0, 60.0
+# Seconds one run may take in all, however steadily a server keeps sending: a stream that
+# never ends would otherwise hold a worker and a connection for good. The sidebar's
+# "Time limit per run" changes it per session.
+DEADLINE_ENV = "PLAYGROUND_DEADLINE"
+DEFAULT_DEADLINE = 600.0
 # Settings read from the environment, else from .streamlit/secrets.toml.
 TOGETHER_KEY_ENV, TOGETHER_URL_ENV = "TOGETHER_API_KEY", "TOGETHER_BASE_URL"
 CUSTOM_KEY_ENV = "PLAYGROUND_CUSTOM_API_KEY"
@@ -47,9 +52,12 @@ class Connection:
     base_url: str
     api_key: str | None = field(default=None, repr=False)
     key_source: str = ""  # TYPED, the setting's name, or "" when no key is sent
+    deadline: float | None = None  # seconds per run; None: PLAYGROUND_DEADLINE's
 
     def client(self, **kwargs) -> Client:
         kwargs.setdefault("timeout", client_timeout())
+        kwargs.setdefault("deadline", client_deadline() if self.deadline is None
+                          else self.deadline)
         return Client(api_key=self.api_key or "", base_url=self.base_url, **kwargs)
 
 
@@ -59,16 +67,34 @@ def client_timeout(env: Mapping[str, str] = os.environ) -> tuple[float, float]:
     Raises ValueError naming the variable when it is not a positive number, so a typo is
     not silently a one-minute wait.
     """
-    text = env.get(TIMEOUT_ENV, "").strip()
-    if not text:
+    read = _seconds(env, TIMEOUT_ENV)
+    if read is None:
         return CONNECT_TIMEOUT, READ_TIMEOUT
-    try:
-        read = float(text)
-    except ValueError:
-        read = -1.0
-    if not 0 < read < float("inf"):
-        raise ValueError(f"{TIMEOUT_ENV} must be a positive number of seconds, got {text!r}")
     return min(CONNECT_TIMEOUT, read), read
+
+
+def client_deadline(env: Mapping[str, str] = os.environ) -> float:
+    """Seconds one run may take, from PLAYGROUND_DEADLINE if set; ValueError if not a
+    positive number."""
+    seconds = _seconds(env, DEADLINE_ENV)
+    return DEFAULT_DEADLINE if seconds is None else seconds
+
+
+def _seconds(env: Mapping[str, str], name: str) -> float | None:
+    """The setting ``name`` as a positive, finite number of seconds; None when unset.
+
+    Raises ValueError naming the variable otherwise, so a typo is not silently a default.
+    """
+    text = env.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < float("inf"):
+        raise ValueError(f"{name} must be a positive number of seconds, got {text!r}")
+    return seconds
 
 
 

@@ -6,13 +6,24 @@ http.client for every token (measured: a third of the client's time per event). 
 socket's buffered reader is read directly and the chunk framing and gzip are undone in
 place, so one call returns every event that has arrived.
 
-Only the framings and encodings handled below are taken over; anything else (brotli,
-zstd, a body with a Content-Length) is read through urllib3 as before.
+A body with a Content-Length is read through http.client's ``read1``, which keeps its
+length. Either way gzip and deflate are undone here, a bounded amount per read, so a small
+compressed body cannot inflate to gigabytes in one call; other encodings (not asked for)
+are passed through as they came.
+
+Whole bodies are read with ``read_all``, which stops at a size limit, counted both as
+sent and as inflated.
 """
 from __future__ import annotations
 
 import zlib
 from typing import Any, Callable
+
+# A JSON answer may be this large, inflated and as sent. The largest real ones (a model
+# list, an echoed prompt with logprobs) are a few megabytes.
+BODY_MAX_BYTES = 64 * 1024 * 1024
+BODY_MAX_WIRE_BYTES = 64 * 1024 * 1024
+_INFLATE_MAX = 1024 * 1024  # inflated bytes one read may return
 
 _DECODERS: dict[str, Callable[[], Any] | None] = {
     "": None, "identity": None,
@@ -62,46 +73,71 @@ class ChunkedDecoder:
         return b"".join(out)
 
 
+class BodyLimitError(ValueError):
+    """A body passed a size limit; the message names it."""
+
+
 class BodyReader:
     """``read()`` returns the body bytes that have arrived (waiting for at least one).
 
-    Returns ``b""`` at the end of the body. Falls back to urllib3's ``read1`` when the
-    response is not one this reader understands.
+    Returns ``b""`` at the end of the body. ``wire_bytes`` counts the bytes as sent.
     """
 
     def __init__(self, raw: Any, headers: Any, size: int = 65536):
-        self._raw = raw
         self._size = size
-        fp = getattr(raw, "_fp", None)  # the http.client response under urllib3's
-        self._source = getattr(fp, "fp", None)
-        encoding = (headers.get("content-encoding") or "").strip().lower()
-        usable = (self._source is not None and hasattr(self._source, "read1")
-                  and getattr(fp, "length", None) is None
-                  and getattr(fp, "chunk_left", None) is None
-                  and encoding in _DECODERS)
-        self._direct = usable
-        self._chunks = ChunkedDecoder() if usable and getattr(fp, "chunked", False) else None
-        factory = _DECODERS.get(encoding) if usable else None
+        fp = raw._fp  # the http.client response under urllib3's
+        source = getattr(fp, "fp", None)
+        direct = (source is not None and hasattr(source, "read1") and fp.length is None
+                  and fp.chunk_left is None)
+        self._source = source if direct else fp
+        self._chunks = ChunkedDecoder() if direct and fp.chunked else None
+        factory = _DECODERS.get((headers.get("content-encoding") or "").strip().lower())
         self._inflate = factory() if factory else None
+        self.wire_bytes = 0
 
     def read(self) -> bytes:
-        if not self._direct:
-            return self._raw.read1(self._size, decode_content=True)
         while True:
-            if self._chunks is not None and self._chunks.done:
+            if self._inflate is not None and self._inflate.unconsumed_tail:
+                data = self._inflate.decompress(self._inflate.unconsumed_tail, _INFLATE_MAX)
+            elif self._chunks is not None and self._chunks.done:
                 return self._finish()
-            data = self._source.read1(self._size)
-            if not data:
-                return self._finish()
-            if self._chunks is not None:
-                data = self._chunks.feed(data)
-            if self._inflate is not None:
-                data = self._inflate.decompress(data)
+            else:
+                data = self._source.read1(self._size)
+                if not data:
+                    return self._finish()
+                self.wire_bytes += len(data)
+                if self._chunks is not None:
+                    data = self._chunks.feed(data)
+                if self._inflate is not None:
+                    data = self._inflate.decompress(data, _INFLATE_MAX)
             if data:
                 return data
 
     def _finish(self) -> bytes:
+        """The end of the body: what the decompressor still holds (the tail was drained)."""
         if self._inflate is None:
             return b""
         tail, self._inflate = self._inflate.flush(), None
         return tail
+
+
+def read_all(reader: BodyReader, before_read: Callable[[], None],
+             max_bytes: int = BODY_MAX_BYTES, max_wire_bytes: int = BODY_MAX_WIRE_BYTES) -> bytes:
+    """The whole body, raising BodyLimitError once it passes either limit.
+
+    ``before_read`` runs before every read, so the caller can bound the time too.
+    """
+    parts, size = [], 0
+    while True:
+        before_read()
+        part = reader.read()
+        if not part:
+            return b"".join(parts)
+        size += len(part)
+        if reader.wire_bytes > max_wire_bytes:
+            raise BodyLimitError(f"The answer is larger than the {max_wire_bytes:,}-byte limit "
+                                 "on the answer as sent")
+        if size > max_bytes:
+            raise BodyLimitError(f"The answer is larger than the {max_bytes:,}-byte limit on "
+                                 "the answer as read (inflated)")
+        parts.append(part)

@@ -157,7 +157,9 @@ def test_an_html_error_page_gives_a_short_clean_message(canned):
     with pytest.raises(ServerError) as info:
         Client(api_key="", base_url=server.url + "/v1", max_retries=0).complete(
             {"model": "m", "prompt": "x"})
-    assert info.value.message == "The server answered with an HTML page: 502 Bad Gateway"
+    # Not the API's answer: described, never quoted (not even its title).
+    assert info.value.message == ("The server's answer is not the API's (text/html, "
+                                  f"{len(page)} bytes)")
 
 
 def test_flat_and_detail_error_bodies_of_other_servers(canned):

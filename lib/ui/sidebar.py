@@ -8,6 +8,7 @@ the sidebar says it in words under the fields.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import Any
 
 import streamlit as st
@@ -148,4 +149,22 @@ def connection_sidebar() -> Connection | None:
             st.caption(f"Built-in demo backend at `{conn.base_url}`: small offline models, "
                        "not Together's.")
         st.caption(alerts.as_written(connection.key_note(conn)))
-        return conn
+        return _time_limit(conn)
+
+
+def _time_limit(conn: Connection) -> Connection | None:
+    """The "Time limit per run" field: a run that takes longer ends, keeping what came.
+
+    Its default is PLAYGROUND_DEADLINE's; the value lives in this session only.
+    """
+    try:
+        default = connection.client_deadline()
+    except ValueError as exc:
+        alerts.error(str(exc))
+        return None
+    seconds = st.number_input(
+        "Time limit per run (s)", min_value=1.0, step=30.0,
+        key=state.persistent("deadline", default), on_change=state.sync, args=("deadline",),
+        help="A run (a stream, or one request) that takes longer is ended; the text "
+             "received so far is kept.")
+    return replace(conn, deadline=float(seconds))
