@@ -320,7 +320,6 @@ def test_the_sidebar_time_limit_reaches_the_client(local):
     (200, "text/html", f"<html><title>{SECRET}</title><body>{SECRET}</body></html>".encode()),
     (403, "text/html", f"<html><title>{SECRET}</title></html>".encode()),
     (502, "text/plain", SECRET.encode()),
-    (500, "application/json", json.dumps([SECRET]).encode()),
 ])
 def test_a_reply_that_is_not_the_api_is_described_never_echoed(canned, status, content_type,
                                                                 body):
@@ -334,11 +333,17 @@ def test_a_reply_that_is_not_the_api_is_described_never_echoed(canned, status, c
     assert f"{len(body)} bytes" in message, message
 
 
-def test_an_api_errors_own_message_is_still_shown(canned):
-    body = json.dumps({"error": {"message": "model m is not available"}}).encode()
-    server = canned({"/v1/completions": json_route(404, body)})
+def test_an_api_errors_own_message_is_shown_but_json_of_another_shape_is_not(canned):
+    error = json.dumps({"error": {"message": "model m is not available"}}).encode()
+    server = canned({"/v1/completions": json_route(404, error),
+                     "/v1/models": json_route(500, json.dumps([SECRET]).encode())})
+    c = Client(api_key="", base_url=server.url + "/v1", max_retries=0)
     with pytest.raises(APIStatusError, match="^model m is not available$"):
-        Client(api_key="", base_url=server.url + "/v1").complete({"model": "m", "prompt": "x"})
+        c.complete({"model": "m", "prompt": "x"})
+    with pytest.raises(APIStatusError) as info:
+        c.list_models()
+    assert info.value.message == ("The server's answer is not the API's (application/json, "
+                                  "29 bytes)")
 
 
 def test_a_stream_chunk_that_is_not_json_is_not_echoed(canned):
