@@ -871,8 +871,11 @@ def _request_id(headers: Mapping[str, str]) -> str | None:
     return headers.get("x-request-id") or headers.get("cf-ray") or None
 
 
-def _snippet(content: bytes | str, limit: int = 120) -> str:
-    text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
+def _snippet(text: str, limit: int = 120) -> str:
+    """A server's short words (a reason phrase, an error's text) on one line, briefly.
+
+    Never a body: a reply that is not the API's is described by ``_not_the_api`` instead.
+    """
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
