@@ -24,10 +24,12 @@ from typing import Any, Callable
 
 from lib.datadir import data_dir, private_file, private_folder
 from lib.redact import redact
+from lib.untrusted import integer, json_tree, number, text
 
 OK, STOPPED, FAILED = "ok", "stopped", "failed"
 STATUSES = (OK, STOPPED, FAILED)
 INTERRUPTED = "Interrupted: the run did not finish (the playground stopped or crashed)."
+UNREADABLE = "This row is unreadable"
 TITLE_LENGTH = 80
 FILE_NAME = "history.db"
 
@@ -67,6 +69,9 @@ class Run:
     title: str = ""
     created: float = field(default_factory=time.time)
     id: int | None = None
+    # Set when reading a row whose stored JSON is cut off or of the wrong shape: the run is
+    # shown failed with the reason in ``error``, and cannot be restored or replayed.
+    unreadable: bool = False
 
     def __post_init__(self) -> None:
         # A run recorded as it starts reads "failed: interrupted" until it is updated.
@@ -86,7 +91,7 @@ def preview(prompt: Any) -> str:
 
 # Columns whose values are JSON documents; all others are stored as they are.
 _JSON_COLUMNS = {"request", "outputs", "metrics", "events"}
-_UPDATABLE = {f.name for f in fields(Run)} - {"id", "created"}
+_UPDATABLE = {f.name for f in fields(Run)} - {"id", "created", "unreadable"}
 
 
 class History:
@@ -281,13 +286,80 @@ def _to_row(run: Run, secret: str | None) -> dict[str, Any]:
     return row
 
 
+# The latest time datetime.fromtimestamp shows (the last second of year 9999).
+_LATEST = 253_402_300_799.0
+# Far above the 128 choices one request can ask for; a replay draws one card for each.
+_MAX_EVENT_INDEX = 1024
+_TEXT_COLUMNS = ("page", "model", "provider", "base_url", "status", "title")
+
+
 def _from_row(row: tuple) -> Run:
-    (run_id, created, page, model, provider, base_url, request, status, error, outputs,
-     metrics, events, title) = row
-    return Run(id=run_id, created=created, page=page, model=model, provider=provider,
-               base_url=base_url, request=json.loads(request), status=status, error=error,
-               outputs=json.loads(outputs), metrics=json.loads(metrics),
-               events=[tuple(e) for e in json.loads(events)], title=title)
+    """The row as a Run. One that another tool cut off or mangled comes back ``unreadable``,
+    failed, with what could be read: one bad row never hides the others behind a traceback."""
+    values = dict(zip(_COLUMNS, row))
+    problems: list[str] = []
+    columns = {name: _text_column(name, values[name], problems) for name in _TEXT_COLUMNS}
+    columns.update({name: _json_column(name, values[name], problems) for name in _SHAPES})
+    created = number(values["created"])
+    if created is None or not 0 <= created <= _LATEST:
+        problems.append("the created column is not a time")
+        created = 0.0
+    error = values["error"]
+    if error is not None:
+        error = _text_column("error", error, problems)
+    if problems:
+        columns["status"] = FAILED
+        error = f"{UNREADABLE}: {'; '.join(problems)}."
+    return Run(id=values["id"], created=created, error=error, unreadable=bool(problems),
+               **columns)
+
+
+def _text_column(name: str, value: Any, problems: list[str]) -> str:
+    if isinstance(value, str):
+        return text(value)
+    problems.append(f"the {name} column is not text")
+    return ""
+
+
+def _object(item: Any) -> dict | None:
+    return item if isinstance(item, dict) else None
+
+
+def _event(item: Any) -> tuple[float, int, str] | None:
+    """A replay event ``[seconds, choice index, text]``, or None if it is not one."""
+    if not isinstance(item, list) or len(item) != 3 or not isinstance(item[2], str):
+        return None
+    seconds, index = number(item[0]), integer(item[1])
+    if seconds is None or index is None or not 0 <= index < _MAX_EVENT_INDEX:
+        return None
+    return seconds, index, item[2]
+
+
+# What each JSON column holds: its type and, for lists, what each item must be.
+_SHAPES: dict[str, tuple[type, Callable[[Any], Any] | None]] = {
+    "request": (dict, None), "outputs": (list, _object), "metrics": (dict, None),
+    "events": (list, _event)}
+
+
+def _json_column(name: str, raw: Any, problems: list[str]) -> Any:
+    """One JSON column parsed and checked, strings without lone surrogates and numbers
+    finite (or None); on any problem it is noted in ``problems`` and comes back empty."""
+    kind, item_check = _SHAPES[name]
+    try:
+        value = json_tree(json.loads(raw))
+    except (TypeError, ValueError, RecursionError):
+        problems.append(f"the {name} column is cut off or not JSON")
+        return kind()
+    if not isinstance(value, kind):
+        problems.append(f"the {name} column holds {type(value).__name__}, not {kind.__name__}")
+        return kind()
+    if item_check is None:
+        return value
+    items = [item_check(item) for item in value]
+    if None in items:
+        problems.append(f"the {name} column holds an item of the wrong shape")
+        return kind()
+    return items
 
 
 def _filters(search: str | None, model: str | None, page: str | None
@@ -336,11 +408,9 @@ def _v2(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX runs_model ON runs (model)")
 
 
-def _loads_or_empty(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return {}
+def _loads_or_empty(raw: Any) -> Any:
+    """A request for the search column, or {} when it cannot be read."""
+    return _json_column("request", raw, [])
 
 
 # MIGRATIONS[i] takes a database from schema version i to i + 1 (user_version 0 = empty).

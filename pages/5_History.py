@@ -48,8 +48,8 @@ if run.page in view.TARGETS:
     target = view.TARGETS[run.page][2]
     if restore_col.button("Restore", key=f"{PAGE}:restore", icon=":material/restore:",
                           width="stretch", help="Put this run's settings back into its page."):
-        view.restore(run)
-        st.switch_page(target)
+        if view.restore(run):
+            st.switch_page(target)
 replay = replay_col.button("Replay", key=f"{PAGE}:replay", icon=":material/replay:",
                            width="stretch", disabled=run.page not in view.REPLAYABLE
                            or conn is None,

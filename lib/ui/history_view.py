@@ -83,17 +83,30 @@ def _outputs(run: history.Run) -> None:
         st.html(stream_view.text_html(str(out.get("text") or "")))
 
 
-def restore(run: history.Run) -> None:
-    """Button callback target: the run's settings into its page, then go there."""
+def restore(run: history.Run) -> bool:
+    """Button callback target: the run's settings into its page; True when the page may
+    go there, False (having said why) for an unreadable row."""
+    if _refused(run, "restored"):
+        return False
     page, endpoint, _ = TARGETS[run.page]
     values, pinned = settings_from_request(endpoint, run.request)
     state.restore(page, endpoint, values, pinned)
     if run.page == "sweep":
         sweep_view.set_axes(sweep_view.axes_from_history(run.metrics))
+    return True
+
+
+def _refused(run: history.Run, action: str) -> bool:
+    """True, with a message, when the run's row could not be read: its settings are unknown."""
+    if run.unreadable:
+        alerts.error(f"{run.error} It cannot be {action}.")
+    return run.unreadable
 
 
 def replay_run(run: history.Run, conn: Connection) -> None:
     """Re-run with the same seed(s) and show the verdict and a word diff."""
+    if _refused(run, "replayed"):
+        return
     try:
         body = replay_body(run.request, run.outputs)
     except ReplayError as exc:
