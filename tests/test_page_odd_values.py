@@ -43,6 +43,21 @@ def _stream() -> str:
     return "".join(f"data: {c}\n\n" for c in chunks) + "data: [DONE]\n\n"
 
 
+def _whole() -> str:
+    return ('{"id": "c", "created": Infinity, "choices": [{"index": 0, "text": "odd %s text", '
+            '"finish_reason": "length", "seed": "abc", "logprobs": {"tokens": ["odd", "%s"], '
+            '"token_logprobs": [NaN, -Infinity], "top_logprobs": [{"odd": NaN}, null]}}], '
+            '"usage": {"prompt_tokens": 1e400, "completion_tokens": 2, "total_tokens": 3}}'
+            % (SURROGATE, SURROGATE))
+
+
+def _completions(request) -> tuple[int, dict, bytes]:
+    """A stream or a whole answer, as asked, each carrying the same odd values."""
+    if json.loads(request.body).get("stream"):
+        return 200, {"Content-Type": "text/event-stream"}, _stream().encode()
+    return 200, {"Content-Type": "application/json"}, _whole().encode()
+
+
 def _b64(image: Image.Image, fmt: str) -> str:
     out = io.BytesIO()
     image.save(out, fmt)
@@ -66,7 +81,7 @@ def serve(monkeypatch):
     def start(models: str) -> CannedServer:
         server = CannedServer({
             "/v1/models": _json(200, models),
-            "/v1/completions": _json(200, _stream(), "text/event-stream"),
+            "/v1/completions": _completions,
             "/v1/images/generations": _images})
         servers.append(server)
         monkeypatch.setenv("PLAYGROUND_LOCAL_BACKEND_URL", server.url + "/v1")
@@ -108,6 +123,23 @@ def test_a_stream_with_a_lone_surrogate_nan_logprob_and_string_seed_shows_its_te
     (recorded,) = History().list(page="completions")
     assert recorded.status == "ok"
     assert History().get(recorded.id).outputs[0]["seed"] == 12345
+
+
+def test_a_whole_completion_with_the_same_odd_values_shows_its_text(serve):
+    serve(PLAIN_MODELS)
+    at = open_page("../pages/1_Completions.py")
+    at.text_area(key="w:completions.prompt.0").set_value("Hi")
+    at.slider(key="w:completions.logprobs.0").set_value(1)
+    next(w for w in at.toggle if w.label == "Stream").set_value(False)
+    at.run()
+    at.button(key="generate").click().run()
+    _no_traceback(at)
+    assert not at.error, [shown(e) for e in at.error]
+    texts = [h.proto.body for h in at.get("html") if h.proto.body.startswith('<div class="ct">')]
+    assert "odd \ufffd text" in "".join(texts)
+    assert at.session_state["completions:run"].join(10)
+    (recorded,) = History().list(page="completions")
+    assert recorded.status == "ok" and History().get(recorded.id).outputs[0]["seed"] is None
 
 
 def test_an_image_batch_with_a_gif_keeps_the_other_images_and_names_the_format(serve):
