@@ -10,7 +10,6 @@ regressions each of those shapes once caused, the last ones over real HTTP.
 """
 from __future__ import annotations
 
-import json
 import math
 
 import pytest
@@ -132,60 +131,36 @@ def _check_model(m: ModelInfo) -> None:
     assert _number_ok(cost)
 
 
-def _parse_or_refuse(parse, *args):
-    try:
-        return _parsed(parse, *args)
-    except TogetherError:
-        return None
+def _check_chunk(result: tuple[list[StreamEvent], Usage | None]) -> None:
+    events, chunk_usage = result
+    _check_usage(chunk_usage)
+    for event in events:
+        _check_event(event)
 
 
 # ------------------------------------------------------------------ properties
 
-@settings(max_examples=400, deadline=None)
-@given(completion | json_value)
-def test_parse_completion_gives_usable_values_or_a_together_error(data):
-    result = _parse_or_refuse(parse_completion, data, {})
-    if result is not None:
-        _check_completion(result)
+# (parser, what it is fed, what its result must satisfy)
+PARSERS = {
+    "parse_completion": (lambda data: parse_completion(data, {}), completion | json_value,
+                         _check_completion),
+    "parse_choice": (parse_choice, choice | json_value, _check_choice),
+    "decode_chunk": (decode_chunk, completion | json_value, _check_chunk),
+    "token_logprobs": (token_logprobs, logprobs_obj | json_value, _check_tokens),
+    "parse_model": (parse_model, model | json_value, _check_model),
+    "Usage.from_json": (Usage.from_json, usage, _check_usage)}
 
 
+@pytest.mark.parametrize("name", PARSERS)
 @settings(max_examples=300, deadline=None)
-@given(choice | json_value)
-def test_parse_choice_gives_usable_values_or_a_together_error(data):
-    result = _parse_or_refuse(parse_choice, data)
-    if result is not None:
-        _check_choice(result)
-
-
-@settings(max_examples=400, deadline=None)
-@given(completion | json_value)
-def test_decode_chunk_gives_usable_events_or_a_together_error(payload):
-    result = _parse_or_refuse(decode_chunk, payload)
-    if result is not None:
-        events, chunk_usage = result
-        _check_usage(chunk_usage)
-        for event in events:
-            _check_event(event)
-
-
-@settings(max_examples=300, deadline=None)
-@given(logprobs_obj | json_value)
-def test_token_logprobs_gives_usable_tokens_or_a_together_error(data):
-    _check_tokens(_parse_or_refuse(token_logprobs, data))
-
-
-@settings(max_examples=300, deadline=None)
-@given(model | json_value)
-def test_parse_model_gives_usable_values_or_a_together_error(item):
-    result = _parse_or_refuse(parse_model, item)
-    if result is not None:
-        _check_model(result)
-
-
-@settings(max_examples=200, deadline=None)
-@given(usage)
-def test_usage_gives_whole_token_counts_or_none(data):
-    _check_usage(_parse_or_refuse(Usage.from_json, data))
+@given(data=st.data())
+def test_each_parser_gives_usable_values_or_a_together_error(name, data):
+    parse, strategy, check = PARSERS[name]
+    try:
+        result = _parsed(parse, data.draw(strategy))
+    except TogetherError:
+        return
+    check(result)
 
 
 # ------------------------------------------------------------------ the shapes, one by one
