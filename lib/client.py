@@ -34,8 +34,8 @@ import urllib3.exceptions
 
 from lib.errors import (APIConnectionError, APIStatusError, APITimeoutError, ImageItemError,
                         StreamInterruptedError, TogetherError, error_class_for)
-from lib.http_body import (BODY_MAX_BYTES, BODY_MAX_WIRE_BYTES, BodyLimitError, BodyReader,
-                           read_all)
+from lib.http_body import (ACCEPT_ENCODING, BODY_MAX_BYTES, BODY_MAX_WIRE_BYTES,
+                           BodyLimitError, BodyReader, read_all)
 from lib.images import ImageDecodeError, decode_image
 from lib.quoting import clip
 from lib.redact import REDACTED, redact, redact_text, remember
@@ -105,6 +105,7 @@ class Client:
         self._hooks = {name: list((hooks or {}).get(name, ())) for name in HOOK_NAMES}
         self._session = requests.Session()
         self._session.headers["User-Agent"] = USER_AGENT
+        self._session.headers["Accept-Encoding"] = ACCEPT_ENCODING
 
     def __repr__(self) -> str:
         key = REDACTED if self._api_key else None

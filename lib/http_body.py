@@ -31,6 +31,9 @@ _DECODERS: dict[str, Callable[[], Any] | None] = {
     "x-gzip": lambda: zlib.decompressobj(16 + zlib.MAX_WBITS),
     "deflate": lambda: zlib.decompressobj(),
 }
+# What the client asks servers for: exactly what ``BodyReader`` can undo. requests would
+# also offer br and zstd whenever their packages happen to be installed.
+ACCEPT_ENCODING = "gzip, deflate"
 
 
 class ChunkedDecoder:

@@ -254,7 +254,7 @@ class SweepRun:
             if self._on_finish is not None:
                 self._on_finish(self)
 
-    def _run_cell(self, i: int, cell: Cell) -> None:
+    def _run_cell(self, i: int, cell: SweepCell) -> None:
         with self._lock:
             if self._stopped:
                 self._results[i].error, self._results[i].done = "Not sent: the sweep was stopped.", True

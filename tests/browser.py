@@ -48,6 +48,28 @@ def open_app(page: Page, url: str, path: str = "") -> None:
     wait_for_app(page)
 
 
+def go_to(page: Page, name: str) -> None:
+    """Another page in the same session (a new URL would be a new session, without the key)."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=name).click()
+    expect(page.get_by_role("heading", name=name).first).to_be_visible()
+    wait_for_app(page)
+
+
+def fill(page: Page, label: str, text: str) -> None:
+    """Type into the field labelled ``label`` and leave it, so Streamlit reruns."""
+    box = page.get_by_label(label, exact=True)
+    box.fill(text)
+    box.press("Tab")
+    wait_for_app(page)
+
+
+def toggle(page: Page, tab: str, label: str) -> None:
+    """Click the checkbox ``label`` on the parameter tab ``tab``."""
+    page.get_by_role("tab", name=tab).click()
+    page.get_by_test_id("stCheckbox").filter(has_text=label).locator("label").click()
+    wait_for_app(page)
+
+
 def assert_no_exception(page: Page) -> None:
     expect(page.get_by_test_id("stException")).to_have_count(0)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, wait_healthy
+from tests.canned_server import CannedServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -139,6 +140,19 @@ def pytest_terminal_summary(terminalreporter):
     for case, outcome in sorted(outcomes.values()):
         label = {"passed": "PASS", "failed": "FAIL"}.get(outcome, outcome.upper())
         terminalreporter.write_line(f"{case:<{width}}  {label}")
+
+
+@pytest.fixture
+def canned():
+    """Start canned loopback servers (``canned(routes)``); all are stopped afterwards."""
+    servers = []
+
+    def start(routes):
+        servers.append(CannedServer(routes))
+        return servers[-1]
+    yield start
+    for server in servers:
+        server.stop()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from lib.client import USER_AGENT, Client, retry_delay
 from lib.errors import (APIStatusError, APITimeoutError, AuthenticationError, BadRequestError,
                         NotFoundError, PermissionDeniedError, RateLimitError, ServerError,
                         TogetherError)
-from tests.canned_server import CannedServer, json_route
+from tests.canned_server import json_route
 
 TEXT = "local/ngram-docs"
 KEY = "tgp_v1_RECOGNISABLE-secret-key-0123456789"
@@ -34,19 +34,6 @@ def local(fresh_backend):
     """The shared backend, reset, with an empty request log so tests can count requests."""
     fresh_backend.clear_requests()
     return fresh_backend
-
-
-@pytest.fixture
-def canned():
-    servers = []
-
-    def start(routes):
-        server = CannedServer(routes)
-        servers.append(server)
-        return server
-    yield start
-    for server in servers:
-        server.stop()
 
 
 # ------------------------------------------------------------------ completions
@@ -304,6 +291,8 @@ def test_requests_carry_user_agent_accept_and_content_type(canned):
     assert headers["Accept"] == "application/json"
     assert headers["Content-Type"] == "application/json"
     assert headers["Authorization"] == f"Bearer {KEY}"
+    # Only the encodings the body reader undoes, whatever compression packages are installed.
+    assert headers["Accept-Encoding"] == "gzip, deflate"
 
 
 def test_the_key_never_shows_in_errors_reprs_or_hooks(canned):

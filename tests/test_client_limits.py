@@ -28,7 +28,6 @@ from lib import connection
 from lib.client import Client, Limits
 from lib.errors import APIStatusError, StreamInterruptedError, TogetherError
 from tests.canned_server import json_route
-from tests.test_client import canned  # noqa: F401 - the fixture, shared
 
 ROOT = Path(__file__).resolve().parent.parent
 BOMB_BYTES = 400 * 1024 * 1024   # what the bomb inflates to
@@ -64,7 +63,7 @@ def gzip_route(status: int, body: bytes, content_type: str, framing: str):
 # ------------------------------------------------------------ the reading process
 
 CHILD = """
-import json, resource, sys
+import json, sys
 from lib.client import Client
 from lib.stream_run import StreamRun
 
@@ -86,7 +85,11 @@ try:
         error = view.error and f"{type(view.error).__name__}: {view.error.message}"
 except Exception as exc:
     error = f"{type(exc).__name__}: {exc}"
-peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM is this program's own peak: ru_maxrss would also count the memory of the pytest
+# process this child was forked from, which survives the exec.
+with open("/proc/self/status") as status:
+    peak_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+peak_mb = peak_kb / 1024
 print(json.dumps({"texts": texts, "error": error, "peak_mb": peak_mb}))
 """
 

@@ -4,25 +4,18 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import assert_no_exception, open_app, wait_for_app
+from tests.browser import assert_no_exception, fill, open_app, wait_for_app
 from tests.conftest import AppServer
 
 pytestmark = pytest.mark.e2e
 KEY = "tgp_v1_RecognisableTestKey0123456789"
 
 
-def _fill(page, label, text):
-    box = page.get_by_label(label, exact=True)
-    box.fill(text)
-    box.press("Tab")
-    wait_for_app(page)
-
-
 def test_compare_with_three_columns_streams_all_three(app_server, page, fresh_backend,
                                                       screenshot_dir):
     fresh_backend.configure(tokens_per_second=200)
     open_app(page, app_server.url, "Compare")
-    _fill(page, "Prompt", "The playground")
+    fill(page, "Prompt", "The playground")
     page.get_by_role("button", name="Compare", exact=True).click()
     for i in range(3):
         expect(page.locator(f".st-key-col{i}-choice-0 .ct").first).not_to_be_empty(
@@ -38,12 +31,12 @@ def test_compare_with_three_columns_streams_all_three(app_server, page, fresh_ba
 def test_a_2_by_3_sweep_fills_six_labelled_cells(app_server, page, fresh_backend,
                                                  screenshot_dir):
     open_app(page, app_server.url, "Sweep")
-    _fill(page, "Prompt", "The playground")
-    _fill(page, "X values", "0, 0.7, 1.4")
+    fill(page, "Prompt", "The playground")
+    fill(page, "X values", "0, 0.7, 1.4")
     page.get_by_label("Y axis (rows)").click()
     page.get_by_role("option", name="top_k", exact=True).click()
     wait_for_app(page)
-    _fill(page, "Y values", "1, 40")
+    fill(page, "Y values", "1, 40")
     expect(page.get_by_text("2 × 3 = 6 requests")).to_be_visible()
     page.get_by_role("button", name="Run sweep").click()
     expect(page.get_by_role("button", name="Export CSV")).to_be_visible(timeout=60_000)
@@ -61,9 +54,9 @@ def test_a_share_link_restores_prompt_and_parameters_and_holds_no_key(
     open_app(page, app_server.url, "Completions")
     page.get_by_text("Custom", exact=True).click()
     wait_for_app(page)
-    _fill(page, "Base URL", fresh_backend.base_url)
-    _fill(page, "API key", KEY)
-    _fill(page, "Prompt", "A shared prompt about sampling")
+    fill(page, "Base URL", fresh_backend.base_url)
+    fill(page, "API key", KEY)
+    fill(page, "Prompt", "A shared prompt about sampling")
     page.get_by_role("tab", name="Sampling").click()
     thumb = page.get_by_role("slider", name="Temperature")
     thumb.focus()
@@ -98,7 +91,7 @@ def test_presenter_mode_hides_the_sidebar_and_the_key(app_server, page, fresh_ba
     expect(page.get_by_test_id("stSidebar")).to_be_hidden()
     expect(page.get_by_label("API key")).to_have_count(0)
     expect(page.get_by_text(re.compile(r"Scene 1 of \d+"))).to_be_visible()
-    _fill(page, "Prompt", "The playground")
+    fill(page, "Prompt", "The playground")
     page.get_by_role("button", name="Generate", exact=True).click()
     expect(page.locator(".st-key-choice-0 .ct").first).not_to_be_empty(timeout=30_000)
     assert_no_exception(page)
@@ -113,7 +106,7 @@ def test_history_survives_an_app_restart_and_restore_brings_back_every_parameter
     try:
         pg = context.new_page()
         open_app(pg, first.url, "Completions")
-        _fill(pg, "Prompt", "Remember me after a restart")
+        fill(pg, "Prompt", "Remember me after a restart")
         wait_for_app(pg)
         pg.get_by_role("tab", name="Output").click()
         box = pg.get_by_label("Max tokens", exact=True)

@@ -20,11 +20,10 @@ from playwright.sync_api import Page, expect
 
 from lib import history, presets, sharelink
 from lib.images import SETTINGS_CHUNK
-from tests.browser import (assert_no_exception, button, card, open_app, pick,
-                           use_custom_provider, wait_for_app)
+from tests.browser import (assert_no_exception, button, card, fill, go_to, open_app, pick,
+                           toggle, use_custom_provider, wait_for_app)
 from tests.canned_server import CannedServer
 from tests.conftest import AppServer
-from tests.test_e2e_security import _fill, _go, _toggle
 
 pytestmark = pytest.mark.e2e
 
@@ -55,7 +54,7 @@ def payload_words(tag: str) -> list[str]:
     """What of ``Canary.payload(tag)`` must be on screen (the URLs' ``:`` may carry an
     invisible break, so the words are taken around them)."""
     return [f"[Session expired {tag} - sign in](", f"/{tag}/phish)", f"/{tag}/pixel.png)",
-            f"<img src=", f"/{tag}/html.png>"]
+            "<img src=", f"/{tag}/html.png>"]
 
 
 def image_words(tag: str) -> list[str]:
@@ -147,23 +146,23 @@ def test_server_values_are_text_on_completions_sweep_and_history(markup_app, can
     page = browser_page
     open_app(page, markup_app.url, "Completions")
     use_custom_provider(page, hostile_server, "tgp_v1_markup_test_key_0000")
-    _fill(page, "Prompt", "markup test")
+    fill(page, "Prompt", "markup test")
     server_words = payload_words("finish") + payload_words("rid")
 
     _generate(page)                                   # streamed
     assert_shown_as_text(page, canary, server_words)
-    _toggle(page, "Output", "Stream")
+    toggle(page, "Output", "Stream")
     _generate(page)                                   # whole
     assert_shown_as_text(page, canary, server_words)
 
-    _go(page, "Sweep")
-    _fill(page, "Prompt", "markup sweep")
-    _fill(page, "X values", "0, 1")
+    go_to(page, "Sweep")
+    fill(page, "Prompt", "markup sweep")
+    fill(page, "X values", "0, 1")
     button(page, "Run sweep").click()
     expect(button(page, "Export CSV")).to_be_visible(timeout=60_000)
     assert_shown_as_text(page, canary, payload_words("finish"))
 
-    _go(page, "History")
+    go_to(page, "History")
     assert_shown_as_text(page, canary, payload_words("model") + payload_words("finish"))
 
 

@@ -17,9 +17,9 @@ from playwright.sync_api import Page, expect
 
 from lib.client import Client
 from lib.errors import TogetherError
-from tests.browser import (assert_no_exception, button, card, card_text, open_app,
-                           shoot, small_image_batch,
-                           use_custom_provider, wait_for_app)
+from tests.browser import (assert_no_exception, button, card, card_text, fill, go_to,
+                           open_app, shoot, small_image_batch, toggle, use_custom_provider,
+                           wait_for_app)
 from tests.canned_server import CannedServer
 from tests.conftest import AppServer
 
@@ -39,20 +39,6 @@ def _visible_source(page: Page) -> str:
     }""")
 
 
-def _go(page: Page, name: str) -> None:
-    """Another page in the same session (a new URL would be a new session, without the key)."""
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name=name).click()
-    expect(page.get_by_role("heading", name=name).first).to_be_visible()
-    wait_for_app(page)
-
-
-def _fill(page: Page, label: str, text: str) -> None:
-    box = page.get_by_label(label, exact=True)
-    box.fill(text)
-    box.press("Tab")
-    wait_for_app(page)
-
-
 def _download(page: Page, locator) -> bytes:
     with page.expect_download() as info:
         locator.click()
@@ -63,12 +49,6 @@ def _read_files(app, seen: dict, when: str) -> None:
     for path in [app.log_path, *sorted(app.data_dir.rglob("*"))]:
         if path.is_file():
             seen[f"{when} file {path.name}"] = path.read_bytes()
-
-
-def _toggle(page: Page, tab: str, label: str) -> None:
-    page.get_by_role("tab", name=tab).click()
-    page.get_by_test_id("stCheckbox").filter(has_text=label).locator("label").click()
-    wait_for_app(page)
 
 
 @pytest.fixture
@@ -94,7 +74,7 @@ def test_the_key_is_in_no_log_file_link_snippet_message_or_page(own_app, browser
         fresh_backend.clear_requests()
 
         # a streamed completion with logprobs, then a whole one
-        _fill(page, "Prompt", f"{MARKER} The playground")
+        fill(page, "Prompt", f"{MARKER} The playground")
         page.get_by_role("tab", name="Output").click()
         box = page.get_by_label("Max tokens", exact=True)
         box.fill("24")
@@ -105,7 +85,7 @@ def test_the_key_is_in_no_log_file_link_snippet_message_or_page(own_app, browser
                                            timeout=60_000)
         wait_for_app(page)
         seen["completions page"] = _visible_source(page)
-        _toggle(page, "Output", "Stream")
+        toggle(page, "Output", "Stream")
         button(page, "Generate").click()
         expect(card(page)).to_contain_text(re.compile(r"· (length|eos|stop) ·"),
                                            timeout=60_000)
@@ -136,23 +116,23 @@ def test_the_key_is_in_no_log_file_link_snippet_message_or_page(own_app, browser
 
         # presets: save one, export the file
         page.get_by_text("Presets", exact=True).first.click()
-        _fill(page, "Name", "sec preset")
+        fill(page, "Name", "sec preset")
         button(page, "Save as…").click()
         wait_for_app(page)
         seen["presets export"] = _download(page, page.get_by_test_id("stDownloadButton")
                                            .filter(has_text="Export my presets"))
 
         # compare and sweep
-        _go(page, "Compare")
-        _fill(page, "Prompt", f"{MARKER} compare")
+        go_to(page, "Compare")
+        fill(page, "Prompt", f"{MARKER} compare")
         button(page, "Compare").click()
         expect(button(page, "Compare")).to_be_visible(timeout=60_000)
         expect(page.get_by_text(re.compile(r"^TTFT \d+ ms · "))).to_have_count(3,
                                                                               timeout=60_000)
         seen["compare page"] = _visible_source(page)
-        _go(page, "Sweep")
-        _fill(page, "Prompt", f"{MARKER} sweep")
-        _fill(page, "X values", "0, 1")
+        go_to(page, "Sweep")
+        fill(page, "Prompt", f"{MARKER} sweep")
+        fill(page, "X values", "0, 1")
         button(page, "Run sweep").click()
         export = button(page, "Export CSV")
         expect(export).to_be_visible(timeout=60_000)
@@ -163,7 +143,7 @@ def test_the_key_is_in_no_log_file_link_snippet_message_or_page(own_app, browser
                 seen[f"sweep {name}"] = _download(page, target)
 
         # images and their downloads
-        _go(page, "Images")
+        go_to(page, "Images")
         small_image_batch(page, f"{MARKER} a lighthouse", 2)
         page.get_by_role("button", name=re.compile("Generate images")).click()
         expect(page.get_by_text("2 of 2 images")).to_be_visible(timeout=60_000)
@@ -175,7 +155,7 @@ def test_the_key_is_in_no_log_file_link_snippet_message_or_page(own_app, browser
                                        .filter(has_text="Download all (ZIP)"))
 
         # history
-        _go(page, "History")
+        go_to(page, "History")
         seen["history page"] = _visible_source(page)
         shoot(page, screenshot_dir / "security_history.png")
         assert_no_exception(page)
@@ -250,7 +230,7 @@ def test_markup_in_prompts_and_output_is_text_on_every_page(own_app, browser, ho
     try:
         open_app(page, own_app.url, "Completions")
         use_custom_provider(page, hostile_server, "tgp_v1_xss_test_key_000")
-        _fill(page, "Prompt", f"xss {PAYLOAD}")
+        fill(page, "Prompt", f"xss {PAYLOAD}")
         page.get_by_role("tab", name="Output").click()
         thumb = page.get_by_role("slider", name="Logprobs")
         thumb.focus()
@@ -264,8 +244,8 @@ def test_markup_in_prompts_and_output_is_text_on_every_page(own_app, browser, ho
         _nothing_ran(page, dialogs)
         shoot(page, screenshot_dir / "security_xss_completions.png")
 
-        _go(page, "Compare")
-        _fill(page, "Prompt", f"xss {PAYLOAD}")
+        go_to(page, "Compare")
+        fill(page, "Prompt", f"xss {PAYLOAD}")
         button(page, "Compare").click()
         expect(card(page, 0, "col0-")).to_contain_text("· stop ·", timeout=60_000)
         expect(button(page, "Compare")).to_be_visible(timeout=60_000)
@@ -273,15 +253,15 @@ def test_markup_in_prompts_and_output_is_text_on_every_page(own_app, browser, ho
         assert card_text(page, 0, "col0-") == HOSTILE
         _nothing_ran(page, dialogs)
 
-        _go(page, "Sweep")
-        _fill(page, "Prompt", f"xss {PAYLOAD}")
-        _fill(page, "X values", "0, 1")
+        go_to(page, "Sweep")
+        fill(page, "Prompt", f"xss {PAYLOAD}")
+        fill(page, "X values", "0, 1")
         button(page, "Run sweep").click()
         expect(button(page, "Export CSV")).to_be_visible(timeout=60_000)
         expect(page.locator(".st-key-sweep-cell-0-0")).to_contain_text("onerror")
         _nothing_ran(page, dialogs)
 
-        _go(page, "History")
+        go_to(page, "History")
         expect(page.get_by_test_id("stMain")).to_contain_text("onerror")
         _nothing_ran(page, dialogs)
         shoot(page, screenshot_dir / "security_xss_history.png")

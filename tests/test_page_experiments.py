@@ -1,8 +1,6 @@
 """History, presets, share links and presenter mode under AppTest on the local backend."""
 import json
 
-import pytest
-
 from lib import sharelink
 from lib.history import History
 from lib.presets import PresetStore

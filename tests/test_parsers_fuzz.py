@@ -21,7 +21,7 @@ from lib.client import (Client, _parsed, decode_chunk, parse_choice, parse_compl
                         parse_model, token_logprobs)
 from lib.errors import TogetherError
 from lib.results import (Choice, Completion, ModelInfo, StreamEvent, TokenLogprob, Usage)
-from tests.canned_server import CannedServer, json_route
+from tests.canned_server import json_route
 
 INT64 = range(-2**63, 2**63)
 
@@ -214,18 +214,6 @@ def test_more_alternatives_than_the_limit_is_an_error_naming_it():
         token_logprobs({"tokens": ["a", "b"], "top_logprobs": [{"a": -1.0}, top]})
     with pytest.raises(TogetherError, match=f"at most {wire.MAX_TOP_LOGPROBS}"):
         token_logprobs({"tokens": ["a"], "top_logprobs": top})
-
-
-@pytest.fixture
-def canned():
-    servers = []
-
-    def start(routes):
-        servers.append(CannedServer(routes))
-        return servers[-1]
-    yield start
-    for server in servers:
-        server.stop()
 
 
 def test_a_server_sending_too_many_logprob_tokens_gets_a_clear_error_over_http(canned):

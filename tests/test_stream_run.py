@@ -1,8 +1,6 @@
 """StreamRun against the local backend over real HTTP: accumulate, stop, fail, retry."""
 import threading
 
-import pytest
-
 from lib.client import Client
 from lib.errors import AuthenticationError, StreamInterruptedError
 from lib.stream_run import DONE, FAILED, STOPPED, StreamRun

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-# ZERO_WIDTH_SPACE is re-exported: tests strip it from what an alert shows.
-from lib.ui.text import ZERO_WIDTH_SPACE, shown  # noqa: F401
+from lib.ui.text import shown
 
 MESSAGE_LIMIT = 2000  # an alert may quote a server's whole error message
 

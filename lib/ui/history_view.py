@@ -9,7 +9,6 @@ from __future__ import annotations
 import html
 import json
 from datetime import datetime
-from typing import Any
 
 import streamlit as st
 

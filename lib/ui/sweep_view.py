@@ -12,7 +12,6 @@ from typing import Any, Mapping
 import streamlit as st
 
 from lib import history, text_sweep
-from lib.catalogue import COMPLETIONS
 from lib.connection import Connection
 from lib.text_sweep import CellResult, Plan, SweepRun
 from lib.ui import alerts, state, stream_view
