@@ -869,7 +869,9 @@ def _word(value: Any) -> str | None:
 
 
 def _request_id(headers: Mapping[str, str]) -> str | None:
-    return headers.get("x-request-id") or headers.get("cf-ray") or None
+    """The server's id for the request, kept with the run: briefly, and never a key."""
+    value = headers.get("x-request-id") or headers.get("cf-ray")
+    return _snippet(redact_text(value), 200) if value else None
 
 
 def _snippet(text: str, limit: int = 120) -> str:

@@ -53,11 +53,13 @@ def private_folder(path: Path) -> Path:
 def private_file(path: Path) -> Path:
     """``path`` as a file in a private folder, created empty and 0600 when missing (for a
     file another library opens, such as SQLite's, which then gives its side files the same
-    mode). An existing file is left as it is."""
+    mode). An existing file of ours is made 0600 too: older versions left it 0644."""
     private_folder(path.parent)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
     except FileExistsError:
+        if path.stat().st_uid == os.getuid():
+            os.chmod(path, PRIVATE_FILE)
         return path
     try:
         os.fchmod(fd, PRIVATE_FILE)

@@ -217,6 +217,8 @@ class _Connection:
             self.conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
         except sqlite3.Error as exc:
             raise _translate(exc, self.path) from None
+        # A file can hold bytes that are not UTF-8; decoding strictly would fail every list.
+        self.conn.text_factory = _lenient_text
         self.conn.execute("BEGIN")  # deferred: takes no lock until the first statement
         return self.conn
 
@@ -233,6 +235,10 @@ class _Connection:
                 raise _translate(commit_error, self.path) from None
         if isinstance(exc, sqlite3.Error):
             raise _translate(exc, self.path) from None
+
+
+def _lenient_text(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
 
 
 def _translate(exc: sqlite3.Error, path: Path) -> HistoryError:

@@ -30,6 +30,7 @@ from lib import catalogue
 from lib.catalogue import COMPLETIONS
 from lib.sweep_grid import GridPlan, SweepCell, SweepError, range_steps
 from lib.errors import TogetherError
+from lib.redact import redact
 from lib.results import ModelInfo
 
 SWEEPABLE = ("temperature", "top_p", "top_k", "min_p", "repetition_penalty",
@@ -311,7 +312,7 @@ def to_csv(p: Plan, results: Sequence[CellResult]) -> str:
     writer = csv.writer(out)
     writer.writerow([c if c not in ("x", "y") else _axis_header(p, c) for c in EXPORT_COLUMNS])
     for r in results:
-        row = asdict(r)
+        row = redact(asdict(r))
         writer.writerow(["" if row[c] is None else csv_cell(row[c]) for c in EXPORT_COLUMNS])
     return out.getvalue()
 
@@ -322,9 +323,9 @@ def _axis_header(p: Plan, which: str) -> str:
 
 
 def to_json(p: Plan, results: Sequence[CellResult]) -> str:
-    return json.dumps({"request": p.base, **axes_json(p),
-                       "cells": [{c: asdict(r)[c] for c in EXPORT_COLUMNS} for r in results]},
-                      ensure_ascii=False, indent=2)
+    doc = {"request": p.base, **axes_json(p),
+           "cells": [{c: asdict(r)[c] for c in EXPORT_COLUMNS} for r in results]}
+    return json.dumps(redact(doc), ensure_ascii=False, indent=2)
 
 
 def axes_json(p: Plan) -> dict[str, Any]:

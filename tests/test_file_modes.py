@@ -77,3 +77,13 @@ def test_stored_images_are_private(umask, data):
     key = store.put(buffer.getvalue(), "png")
     assert_private(data.parent, data, store.root, store.path(key))
 
+
+
+def test_a_history_file_made_before_modes_were_private_is_made_private(umask, data):
+    """A database an older playground left 0644 stops being readable by others on open."""
+    data.mkdir(parents=True)
+    old = data / "history.db"
+    History(old)
+    os.chmod(old, 0o644)
+    History(old).record(Run(page="completions", model="m", request={"prompt": "private"}))
+    assert mode(old) == 0o600

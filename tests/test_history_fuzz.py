@@ -132,3 +132,19 @@ def test_a_mangled_row_in_the_file_never_hides_the_others(tmp_path_factory, bad)
     good = {r.id: r for r in runs}
     assert good[before].outputs == [{"index": 0, "text": "kept"}] and not good[before].unreadable
     assert good[after].request == {"prompt": "two"} and not good[after].unreadable
+
+
+def test_bytes_that_are_not_utf8_in_a_text_column_keep_the_page_readable(tmp_path):
+    """SQLite hands back whatever bytes a file holds; reading them as UTF-8 strictly would
+    fail every list, so the whole History page would say the file cannot be used."""
+    store = History(tmp_path / "history.db")
+    good = store.record(Run(page="completions", model="m", request={"prompt": "kept"},
+                            status="ok"))
+    with sqlite3.connect(store.path) as db:
+        db.execute("INSERT INTO runs (created, page, model, request, status, title) "
+                   "VALUES (1, 'completions', CAST(? AS TEXT), '{}', 'ok', CAST(? AS TEXT))",
+                   [b"bad \xff\xfe model", b"title \xc3"])
+    runs = store.list()
+    assert len(runs) == 2 and store.get(good).request == {"prompt": "kept"}
+    odd = next(r for r in runs if r.id != good)
+    assert odd.model == "bad \ufffd\ufffd model"

@@ -115,3 +115,20 @@ def test_a_zip_carries_no_key_in_its_images_or_manifest(key):
             if name.endswith(".png"):
                 assert key not in png_texts(entry)
         assert '"error": "401 for [redacted]"' in archive.read("manifest.json").decode()
+
+
+@KEYS
+def test_a_key_echoed_in_a_successful_answers_request_id_is_not_kept(key):
+    """The request id of a run is shown on the page and stored in its history row."""
+    def route(request):
+        body = {"id": "c", "choices": [{"index": 0, "text": "ok", "finish_reason": "stop"}]}
+        return 200, {"Content-Type": "application/json", "X-Request-Id": f"rid-{key}-x" * 40}, \
+            json.dumps(body).encode()
+    server = CannedServer({"/v1/completions": route})
+    try:
+        completion = Client(api_key=key, base_url=server.url + "/v1").complete(
+            {"model": "m", "prompt": "x"})
+    finally:
+        server.stop()
+    assert completion.request_id.startswith("rid-[redacted]-x")
+    assert key not in completion.request_id and len(completion.request_id) <= 200

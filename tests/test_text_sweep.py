@@ -124,3 +124,13 @@ def test_the_csv_export_neutralises_formulas_and_the_json_export_stays_exact():
     assert [c["text"] for c in doc["cells"]] == FORMULAS
     assert {c["finish_reason"] for c in doc["cells"]} == {"@stop"}
     assert ts.csv_cell("=1") == "'=1" and ts.csv_cell("a=1") == "a=1" and ts.csv_cell(-3) == -3
+
+
+def test_a_key_pasted_into_the_prompt_is_in_neither_export(fresh_backend):
+    """The exports are files a user shares: the key goes no further than the request."""
+    key = "tgp_v1_" + "PastedByMistake" * 3
+    p = ts.plan({**BASE, "prompt": f"my key is {key}"}, ts.parse_axis("seed", "1, 2"))
+    run = ts.SweepRun(lambda: Client(api_key="", base_url=fresh_backend.base_url), p).start()
+    assert run.join(30)
+    exports = ts.to_csv(p, run.results()) + ts.to_json(p, run.results())
+    assert "my key is" in exports and key not in exports
