@@ -163,7 +163,7 @@ def _time_limit(conn: Connection) -> Connection | None:
         alerts.error(str(exc))
         return None
     seconds = st.number_input(
-        "Time limit per run (s)", min_value=1.0, step=30.0,
+        "Time limit per run (s)", min_value=1.0, step=30.0, format="%g",
         key=state.persistent("deadline", default), on_change=state.sync, args=("deadline",),
         help="A run (a stream, or one request) that takes longer is ended; the text "
              "received so far is kept.")
