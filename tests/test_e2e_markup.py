@@ -94,12 +94,10 @@ def markup_app(backend, tmp_path_factory):
 
 
 @pytest.fixture
-def browser_page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
+def browser_page(page):
+    """The shared page fixture, with room for the slower hostile-server round trips."""
     page.set_default_timeout(30_000)
-    yield page
-    context.close()
+    return page
 
 
 # ---------------------------------------------------------------- a hostile server
