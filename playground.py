@@ -1,7 +1,7 @@
 """Home page: what the playground is, where to go, and which models the connection offers."""
 import streamlit as st
 
-from lib.ui.models import list_models
+from lib.ui.model_picker import list_models
 from lib.ui.sidebar import connection_sidebar
 
 st.set_page_config(page_title="Together Playground", page_icon=":material/science:",

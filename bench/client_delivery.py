@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TOGETHER_NO_BANNER", "1")
 
-from lib.client import Client  # noqa: E402
+from lib.api import Client  # noqa: E402
 from lib.local_backend.server import CONTROL_TOKEN_ENV, control_headers  # noqa: E402
 
 MODEL = "local/ngram-docs"

@@ -41,9 +41,9 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lib import sharelink  # noqa: E402
 from lib.local_backend import LocalBackend  # noqa: E402
 from lib.local_backend import framing  # noqa: E402
+from lib.saved import sharelink  # noqa: E402
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, wait_for_app, wait_healthy  # noqa: E402
 MODEL, PROMPT = "local/ngram-docs", "The playground"
 NO_EOS = {"0": -100.0}   # ban the end-of-text token so every run streams all its tokens

@@ -34,12 +34,13 @@ from PIL import Image  # noqa: E402
 from streamlit.elements.lib.image_utils import image_to_url  # noqa: E402
 from streamlit.elements.lib.layout_utils import LayoutConfig  # noqa: E402
 
-from lib.image_batch import Outcome, plan_batch, settle  # noqa: E402
-from lib.image_run import BATCH, ImageRun, cached, grid_png, image_png, zip_bytes  # noqa: E402
-from lib.image_store import ImageStore  # noqa: E402
-from lib.images import EncodeCache, decode_image  # noqa: E402
+from lib.api.image_decode import decode_image
+from lib.api.results import GeneratedImage, ImageResult  # noqa: E402
+from lib.images import EncodeCache  # noqa: E402
+from lib.images.batch import Outcome, plan_batch, settle  # noqa: E402
+from lib.images.run import BATCH, ImageRun, cached, grid_png, image_png, zip_bytes  # noqa: E402
+from lib.images.store import ImageStore  # noqa: E402
 from lib.local_backend.procedural import ImageSpec, render  # noqa: E402
-from lib.results import GeneratedImage, ImageResult  # noqa: E402
 
 SIZE = 1024
 COUNTS = (4, 8)

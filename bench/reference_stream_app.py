@@ -9,7 +9,7 @@ import os
 
 import streamlit as st
 
-from lib.client import Client
+from lib.api import Client
 
 params = st.query_params
 n = int(params.get("n", 1))

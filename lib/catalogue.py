@@ -1,7 +1,7 @@
 """The parameter catalogue: the one place that knows every request parameter.
 
 Widgets (``lib.ui.widgets``), validation and request building (here), code
-snippets (``lib.snippets``), presets and share links all read these entries,
+snippets (``lib.api.snippets``), presets and share links all read these entries,
 so a range, default or help text is written exactly once.
 
 A parameter the user leaves at its default is *not sent*: the API's own

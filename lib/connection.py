@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 from urllib.parse import urlparse
 
-from lib.client import Client
-from lib.quoting import short_repr
+from lib.api.client import Client
+from lib.api.quoting import short_repr
 
 LOCAL, TOGETHER, CUSTOM = "Local", "Together", "Custom"
 PROVIDERS = (LOCAL, TOGETHER, CUSTOM)

@@ -1,11 +1,11 @@
 """Completions: a prompt, every parameter, n choices streaming live, token probabilities."""
 import streamlit as st
 
-from lib import snippets
+from lib.api import snippets
 from lib.catalogue import COMPLETIONS
-from lib.stream_run import StreamRun
+from lib.text import StreamRun
 from lib.ui import alerts, completions_view as view, share, state, stream_view
-from lib.ui.models import find_model, model_picker
+from lib.ui.model_picker import find_model, model_picker
 from lib.ui.presets_panel import presets_panel
 from lib.ui.sidebar import connection_sidebar
 from lib.ui.text import shown

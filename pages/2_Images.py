@@ -4,7 +4,7 @@ import streamlit as st
 
 from lib.catalogue import IMAGES
 from lib.ui import alerts, images_view as view, share, state
-from lib.ui.models import IMAGE_TYPES, model_picker
+from lib.ui.model_picker import IMAGE_TYPES, model_picker
 from lib.ui.presets_panel import presets_panel
 from lib.ui.sidebar import connection_sidebar
 from lib.ui.text import shown

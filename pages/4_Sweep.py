@@ -1,11 +1,11 @@
 """Sweep: a labelled grid of completions for one prompt, one or two parameters varied."""
 import streamlit as st
 
-from lib import text_sweep
 from lib.catalogue import COMPLETIONS, ValidationError, build_request
+from lib.text import sweep as text_sweep
 from lib.ui import alerts, share, state, sweep_view as view
 from lib.ui.compare_view import COMPACT
-from lib.ui.models import model_picker
+from lib.ui.model_picker import model_picker
 from lib.ui.presets_panel import presets_panel
 from lib.ui.sidebar import connection_sidebar
 from lib.ui.text import shown

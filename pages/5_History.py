@@ -1,7 +1,7 @@
 """History: every run, newest first; open one, restore its settings, replay it, delete."""
 import streamlit as st
 
-from lib import history
+from lib.saved import history
 from lib.ui import alerts, history_view as view
 from lib.ui.sidebar import connection_sidebar
 from lib.ui.text import shown

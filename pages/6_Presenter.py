@@ -2,9 +2,9 @@
 import streamlit as st
 
 from lib.catalogue import COMPLETIONS, ValidationError, build_request
-from lib.stream_run import StreamRun
+from lib.text import StreamRun
 from lib.ui import alerts, completions_view, presenter_view as view, state, stream_view
-from lib.ui.models import find_model
+from lib.ui.model_picker import find_model
 from lib.ui.sidebar import current_connection
 from lib.ui.text import shown
 from lib.ui.widgets import param_widget

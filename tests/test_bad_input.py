@@ -23,17 +23,14 @@ from hypothesis import strategies as st
 from PIL import Image, PngImagePlugin
 from streamlit.testing.v1 import AppTest
 
-from lib import sharelink
-from lib.client import Client
+from lib.api import Client, TogetherError
 from lib.connection import client_timeout
-from lib.errors import TogetherError
-from lib.history import History, Run
 from lib.images import encode_png
-from lib.presets import PresetStore
+from lib.saved import History, PresetStore, Run, sharelink
 from tests.conftest import open_page
+from tests.shown import shown
 from tests.test_catalogue import COMPLETION_CASES, IMAGE_CASES
 from tests.test_images import chunk, insert_after_header, photo, png_bytes
-from tests.shown import shown
 
 PAGES = {"completions": "../pages/1_Completions.py", "images": "../pages/2_Images.py"}
 UNICODE = "שלום עולם · مرحبا ‮reversed‬ · 👩🏽‍🚀🏳️‍🌈 · e\u0301\u0302\u0303 Z\u0335\u0321 · 𝔘𝔫𝔦 · NUL\x00here"
@@ -230,7 +227,7 @@ def test_importing_a_malformed_preset_file_says_why_and_keeps_every_preset(local
 
 
 def _preset(name: str):
-    from lib.presets import Preset
+    from lib.saved.presets import Preset
     return Preset(page="completions", name=name, values={"temperature": 0.2})
 
 

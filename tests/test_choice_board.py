@@ -1,8 +1,8 @@
 """Ranking the n choices and finding where they part from the most likely one."""
 import pytest
 
-from lib import choice_board as cb
-from lib.results import TokenLogprob
+from lib.api.results import TokenLogprob
+from lib.text import choice_board as cb
 
 
 def _entry(i, text, lps=()):

@@ -1,4 +1,5 @@
-"""lib.client over real HTTP: completions, errors, retries, timeouts, models, tokenize, key hygiene.
+"""lib.api.client over real HTTP: completions, errors, retries, timeouts, models, tokenize,
+key hygiene.
 
 Most tests talk to the local backend; a canned loopback server stands in for shapes that
 only other servers produce (vLLM/OpenAI JSON, a proxy's HTML page, a key echoed back).
@@ -11,10 +12,10 @@ import time
 
 import pytest
 
-from lib.client import USER_AGENT, Client, retry_delay
-from lib.errors import (APIStatusError, APITimeoutError, AuthenticationError, BadRequestError,
-                        NotFoundError, PermissionDeniedError, RateLimitError, ServerError,
-                        TogetherError)
+from lib.api.client import USER_AGENT, Client, retry_delay
+from lib.api.errors import (APIStatusError, APITimeoutError, AuthenticationError, BadRequestError,
+                            NotFoundError, PermissionDeniedError, RateLimitError, ServerError,
+                            TogetherError)
 from tests.canned_server import json_route
 
 TEXT = "local/ngram-docs"
@@ -326,3 +327,4 @@ def test_a_key_that_cannot_be_sent_is_refused_without_echoing_it():
 def test_unknown_hook_names_are_refused():
     with pytest.raises(ValueError, match="unknown hook names"):
         Client(api_key="", base_url="http://127.0.0.1:9/v1", hooks={"retries": []})
+

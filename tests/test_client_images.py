@@ -8,10 +8,9 @@ import json
 import pytest
 from PIL import Image
 
-import lib.client
-
-from lib.client import Client
-from lib.errors import ImageItemError
+from lib.api import Client
+from lib.api.errors import ImageItemError
+import lib.api.image_fetch
 from tests.canned_server import CannedServer, json_route
 
 IMAGE = "local/procedural-image"
@@ -121,7 +120,7 @@ def test_unsafe_urls_redirects_and_corrupt_items_fail_alone():
     ({"Connection": "close"}, "more than the 1,000-byte limit"),        # counted while reading
 ])
 def test_an_image_over_the_size_cap_is_refused(monkeypatch, extra_headers, words):
-    monkeypatch.setattr(lib.client, "IMAGE_MAX_BYTES", 1000)
+    monkeypatch.setattr(lib.api.image_fetch, "IMAGE_MAX_BYTES", 1000)
     server = CannedServer({
         "/big.png": lambda r: (200, {"Content-Type": "image/png", **extra_headers},
                                b"\x89PNG" + b"\0" * 4996)})

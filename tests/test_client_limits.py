@@ -25,8 +25,8 @@ from typing import Callable, Iterator
 import pytest
 
 from lib import connection
-from lib.client import Client, Limits
-from lib.errors import APIStatusError, StreamInterruptedError, TogetherError
+from lib.api import Client, Limits
+from lib.api.errors import APIStatusError, StreamInterruptedError, TogetherError
 from tests.canned_server import json_route
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,8 +64,8 @@ def gzip_route(status: int, body: bytes, content_type: str, framing: str):
 
 CHILD = """
 import json, sys
-from lib.client import Client
-from lib.stream_run import StreamRun
+from lib.api.client import Client
+from lib.text.stream_run import StreamRun
 
 url, mode = sys.argv[1], sys.argv[2]
 params = {"model": "m", "prompt": "x", "n": 1}

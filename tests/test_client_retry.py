@@ -15,9 +15,9 @@ import threading
 import pytest
 
 from lib import connection
-from lib.client import QUICK_FAILURE_S, Client, may_resend
-from lib.errors import (APIConnectionError, APITimeoutError, BadRequestError, RateLimitError,
-                        ServerError)
+from lib.api.client import QUICK_FAILURE_S, Client, may_resend
+from lib.api.errors import (APIConnectionError, APITimeoutError, BadRequestError, RateLimitError,
+                            ServerError)
 from tests.canned_server import CannedServer
 
 READ_TIMEOUT_S = 0.3

@@ -9,9 +9,10 @@ from collections import defaultdict
 
 import pytest
 
-from lib.client import Client, decode_chunk
-from lib.errors import APITimeoutError, RateLimitError, StreamInterruptedError
-from lib.results import Usage
+from lib.api import Client
+from lib.api.errors import APITimeoutError, RateLimitError, StreamInterruptedError
+from lib.api.results import Usage
+from lib.api.wire import decode_chunk
 
 TEXT = "local/ngram-docs"
 PARAMS = {"model": TEXT, "prompt": "The file", "max_tokens": 24, "seed": 5,

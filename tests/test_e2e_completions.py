@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import pytest
 from playwright.sync_api import expect
 
-from lib.sharelink import encode_state
+from lib.saved.sharelink import encode_state
 from tests.browser import assert_no_exception, open_app, wait_for_app
 from tests.browser import button as _button, card as _card, card_text as _text, shoot as _shoot
 

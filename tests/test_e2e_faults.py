@@ -14,8 +14,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from lib.history import FAILED, OK, History
 from lib.local_backend import LocalBackend
+from lib.saved.history import FAILED, OK, History
 from lib.ui.text import ZERO_WIDTH_SPACE
 from tests.browser import (assert_no_exception, button, card, card_text, open_app,
                            shoot, small_image_batch, wait_for_app)

@@ -18,8 +18,8 @@ import pytest
 from PIL import Image, PngImagePlugin
 from playwright.sync_api import Page, expect
 
-from lib import history, presets, sharelink
-from lib.images import SETTINGS_CHUNK
+from lib.images.png_settings import SETTINGS_CHUNK
+from lib.saved import history, presets, sharelink
 from tests.browser import (assert_no_exception, button, card, fill, go_to, open_app, pick,
                            toggle, use_custom_provider, wait_for_app)
 from tests.canned_server import CannedServer

@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from lib.client import Client
-from lib.errors import TogetherError
+from lib.api import Client, TogetherError
 from tests.browser import (assert_no_exception, button, card, card_text, fill, go_to,
                            open_app, shoot, small_image_batch, toggle, use_custom_provider,
                            wait_for_app)

@@ -17,9 +17,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from lib.history import History, Run
-from lib.image_store import ImageStore
-from lib.presets import Preset, PresetStore
+from lib.images.store import ImageStore
+from lib.saved import History, Preset, PresetStore, Run
 
 
 @pytest.fixture(params=[0o022, 0o000], ids=["umask-022", "umask-000"])

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from lib.datadir import data_dir
-from lib.history import (FAILED, INTERRUPTED, OK, SCHEMA_VERSION, STOPPED, History,
-                         HistoryCorrupt, HistoryUnavailable, Run, default_path)
-from lib.redact import REDACTED, redact
+from lib.api.redact import REDACTED, redact
+from lib.saved.datadir import data_dir
+from lib.saved.history import (FAILED, INTERRUPTED, OK, SCHEMA_VERSION, STOPPED, History,
+                               HistoryCorrupt, HistoryUnavailable, Run, default_path)
 
 KEY = "tgp_v1_SECRETKEYabcdef0123456789XYZ"
 

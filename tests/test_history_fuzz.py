@@ -18,7 +18,7 @@ from datetime import datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lib.history import _COLUMNS, FAILED, UNREADABLE, History, Run, _from_row
+from lib.saved.history import _COLUMNS, FAILED, UNREADABLE, History, Run, _from_row
 from lib.ui.history_view import label
 
 json_leaf = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(),

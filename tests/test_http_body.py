@@ -2,7 +2,7 @@
 import pytest
 from hypothesis import given, strategies as st
 
-from lib.http_body import ChunkedDecoder
+from lib.api.http_body import ChunkedDecoder
 
 
 def frame(pieces: list[bytes], ext: bytes = b"") -> bytes:

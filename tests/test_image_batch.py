@@ -7,14 +7,13 @@ import threading
 import pytest
 from PIL import Image
 
-from lib.client import Client
-from lib.errors import ServerError
-from lib.image_batch import (DEFAULT_CAP, RANDOM_SEED_LIMIT, Arrival, RequestRunner,
-                             batch_runner, cap_for, offset_seed, plan_batch, run_batch,
-                             thumbnail_jpeg)
+from lib.api import Client
+from lib.api.errors import ServerError
+from lib.api.image_decode import decode_image
 from lib.catalogue import SEED_MAX
-from lib.image_store import ImageStore
-from lib.images import decode_image
+from lib.images.batch import (DEFAULT_CAP, RANDOM_SEED_LIMIT, Arrival, RequestRunner, batch_runner,
+                              cap_for, offset_seed, plan_batch, run_batch, thumbnail_jpeg)
+from lib.images.store import ImageStore
 
 MODEL = "local/procedural-image"
 

@@ -8,11 +8,11 @@ import zipfile
 
 from PIL import Image
 
-from lib.client import Client
-from lib.image_batch import batch_runner, plan_batch, run_batch
-from lib.image_run import BATCH, OK, STOPPED, ImageRun, cached, grid_png, image_png, zip_bytes
-from lib.image_store import ImageStore
+from lib.api import Client
 from lib.images import EncodeCache, read_png_settings
+from lib.images.batch import batch_runner, plan_batch, run_batch
+from lib.images.run import BATCH, OK, STOPPED, ImageRun, cached, grid_png, image_png, zip_bytes
+from lib.images.store import ImageStore
 
 KEY = "sk-test-NEVER-IN-FILES-123"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from lib.image_store import ImageStore, default_root
+from lib.images.store import ImageStore, default_root
 
 
 def png(colour: str) -> bytes:

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import pytest
-from lib.client import Client
-from lib.image_batch import batch_runner, run_batch
-from lib.image_store import ImageStore
-from lib.image_sweep import (CONFIRM_ABOVE, GUIDANCE, MODEL, PROMPT_SR, PROMPTS, SEED, STEPS,
-                             SweepError, describe_plan, layout_of, parse_axis, plan_from_text,
-                             plan_sweep, sweep_plot)
-from lib.images import FAILED_FILL, decode_image
+from lib.api import Client
+from lib.api.image_decode import decode_image
+from lib.images.batch import batch_runner, run_batch
+from lib.images.grid import FAILED_FILL
+from lib.images.store import ImageStore
+from lib.images.sweep import (CONFIRM_ABOVE, GUIDANCE, MODEL, PROMPT_SR, PROMPTS, SEED, STEPS,
+                              SweepError, describe_plan, layout_of, parse_axis, plan_from_text,
+                              plan_sweep, sweep_plot)
 
 BASE = {"model": "local/procedural-image", "prompt": "a red fox in snow", "width": 64,
         "height": 64, "steps": 4, "response_format": "base64"}

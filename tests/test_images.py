@@ -13,12 +13,11 @@ import numpy as np
 import pytest
 from PIL import Image, PngImagePlugin
 
-from lib import images
-from lib.images import (EncodeCache, ImageSettingsError, ZipImage, a1111_parameters, build_zip,
-                        display_copy, encode_png, make_grid, make_xy_grid,
-                        parse_a1111_parameters, preview_grid, read_png_settings,
-                        with_png_settings)
-from lib.redact import is_credential_name
+from lib.api.redact import is_credential_name
+from lib.images import EncodeCache, ZipImage, build_zip
+from lib.images.grid import FAILED_FILL, display_copy, make_grid, make_xy_grid, preview_grid
+from lib.images.png_settings import (ImageSettingsError, a1111_parameters, encode_png,
+                                     parse_a1111_parameters, read_png_settings, with_png_settings)
 
 SETTINGS = {
     "model": "black-forest-labs/FLUX.1-schnell",
@@ -342,7 +341,7 @@ def test_xy_grid_has_labels_titles_and_a_failed_tile():
     for (r, c), (x0, y0, x1, y1) in boxes.items():
         assert (x1 - x0, y1 - y0) == (128, 128)  # shrunk to tile_max
     failed = (boxes[(0, 1)][0], boxes[(1, 0)][1], boxes[(0, 1)][2], boxes[(1, 0)][3])
-    grey = np.all(np.asarray(plot.crop(failed)) == images.FAILED_FILL, axis=-1)
+    grey = np.all(np.asarray(plot.crop(failed)) == FAILED_FILL, axis=-1)
     assert grey.mean() > 0.8                                        # a grey tile...
     assert ink(plot, failed) > 20                                   # ...saying "failed"
     first_col_x = boxes[(0, 0)][0]

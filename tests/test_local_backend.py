@@ -14,8 +14,8 @@ import requests
 from hypothesis import given, settings, strategies as st
 from PIL import Image
 
-from lib.images import ImageDecodeError, decode_image
-from lib.local_backend.models import text_models
+from lib.api.image_decode import ImageDecodeError, decode_image
+from lib.local_backend.demo_models import text_models
 
 DOCS = "local/ngram-docs"
 CODE = "local/ngram-code"

@@ -1,9 +1,9 @@
 """The Compare page under AppTest on the local backend."""
 import pytest
 
-from lib.history import History
-from tests.shown import shown
+from lib.saved import History
 from tests.conftest import open_page
+from tests.shown import shown
 
 
 @pytest.fixture

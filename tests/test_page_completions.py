@@ -2,8 +2,8 @@
 import re
 
 import pytest
-from tests.shown import shown
 from tests.conftest import open_page
+from tests.shown import shown
 
 PAGE_FILE = "../pages/1_Completions.py"
 
@@ -150,7 +150,7 @@ def test_a_dropped_stream_keeps_its_partial_text(at, fresh_backend):
 
 
 def test_a_run_is_recorded_in_the_history_with_its_text(at, fresh_backend):
-    from lib.history import History
+    from lib.saved.history import History
     _prompt(at, "Remember me")
     _generate(at)
     assert at.session_state["completions:run"].join(10)   # the record is completed on its thread

@@ -1,9 +1,7 @@
 """History, presets, share links and presenter mode under AppTest on the local backend."""
 import json
 
-from lib import sharelink
-from lib.history import History
-from lib.presets import PresetStore
+from lib.saved import History, PresetStore, sharelink
 from tests.conftest import open_page
 from tests.shown import shown
 

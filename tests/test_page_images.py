@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from lib.history import History
 from lib.images import encode_png
-from tests.shown import shown
+from lib.saved import History
 from tests.conftest import open_page
+from tests.shown import shown
 
 PAGE_FILE = "../pages/2_Images.py"
 

@@ -16,7 +16,7 @@ import zlib
 import pytest
 from PIL import Image
 
-from lib.history import History, Run
+from lib.saved import History, Run
 from tests.canned_server import CannedServer
 from tests.conftest import open_page
 from tests.shown import shown

@@ -1,7 +1,7 @@
 """The Sweep page under AppTest on the local backend."""
 import pytest
 
-from lib.history import History
+from lib.saved import History
 from tests.conftest import open_page
 from tests.shown import shown
 

@@ -16,11 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lib import client as wire
-from lib.client import (Client, _parsed, decode_chunk, parse_choice, parse_completion,
-                        parse_model, token_logprobs)
-from lib.errors import TogetherError
-from lib.results import (Choice, Completion, ModelInfo, StreamEvent, TokenLogprob, Usage)
+from lib.api import Client, TogetherError, wire
+from lib.api.results import Choice, Completion, ModelInfo, StreamEvent, TokenLogprob, Usage
+from lib.api.wire import (_parsed, decode_chunk, parse_choice, parse_completion, parse_model,
+                          token_logprobs)
 from tests.canned_server import json_route
 
 INT64 = range(-2**63, 2**63)

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lib.catalogue import ENDPOINTS, build_request, validate
-from lib.presets import (BUILTINS, FORMAT, MAX_BYTES, Preset, PresetError, PresetExists,
-                         PresetStore, default_path, parse_document)
+from lib.saved.presets import (BUILTINS, FORMAT, MAX_BYTES, Preset, PresetError, PresetExists,
+                               PresetStore, default_path, parse_document)
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Alert text is escaped so Markdown shows it exactly as the server or the user wrote it."""
 import re
 
-from lib.quoting import clip, escape_markdown, short_repr
+from lib.api.quoting import clip, escape_markdown, short_repr
 
 
 def test_markdown_specials_are_escaped_and_nothing_else_changes():

@@ -3,7 +3,7 @@ key pasted into settings never reaches a PNG, its A1111 text or a download ZIP.
 
 Two keys: one shaped like a Together key (caught by shape alone) and a plain one of the
 kind a self-hosted server takes, which only the process's own knowledge of its keys
-(``lib.redact.remember``, done by every Client) can catch.
+(``lib.api.redact.remember``, done by every Client) can catch.
 """
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ import zipfile
 import pytest
 from PIL import Image
 
-from lib.client import Client
-from lib.errors import AuthenticationError, TogetherError
-from lib.images import ZipImage, a1111_parameters, build_zip, encode_png, png_with_settings
+from lib.api import Client
+from lib.api.errors import AuthenticationError, TogetherError
+from lib.images.archive import ZipImage, build_zip, png_with_settings
+from lib.images.png_settings import a1111_parameters, encode_png
 from tests.canned_server import CannedServer
 
 TOGETHER_KEY = "tgp_v1_redaction-test-key-0123456789abcdef"

@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lib.replay import DELETE, EQUAL, INSERT, compare_outputs, diff_choice, paced_events
+from lib.text.replay import (DELETE, EQUAL, INSERT, ReplayError, compare_outputs, diff_choice,
+                             paced_events, replay_body)
 
 
 def rebuild(segments, side: str) -> str:
@@ -167,3 +168,10 @@ def test_lists_from_json_and_odd_offsets_are_accepted():
 def test_bad_pacing_is_refused(kw):
     with pytest.raises(ValueError):
         list(paced_events(EVENTS, **kw))
+
+
+def test_replay_uses_the_sent_seed_else_the_reported_one():
+    assert replay_body({"prompt": "p", "seed": 3}, [{"seed": 9}])["seed"] == 3
+    assert replay_body({"prompt": "p"}, [{"seed": 9}, {"seed": 10}])["seed"] == 9
+    with pytest.raises(ReplayError, match="no recorded seed"):
+        replay_body({"prompt": "p"}, [{"seed": None}])

@@ -1,8 +1,6 @@
 """Restore and replay settings from recorded requests."""
-import pytest
-
 from lib.catalogue import COMPLETIONS, build_request
-from lib.run_settings import ReplayError, replay_body, settings_from_request
+from lib.saved.run_settings import settings_from_request
 
 
 def test_a_built_request_comes_back_as_every_widget_value_and_its_pins():
@@ -18,10 +16,3 @@ def test_unknown_or_invalid_recorded_fields_are_dropped_not_fatal():
                                                       "temperature": 99, "bogus": 1})
     assert restored["temperature"] == COMPLETIONS["temperature"].default
     assert "bogus" not in restored
-
-
-def test_replay_uses_the_sent_seed_else_the_reported_one():
-    assert replay_body({"prompt": "p", "seed": 3}, [{"seed": 9}])["seed"] == 3
-    assert replay_body({"prompt": "p"}, [{"seed": 9}, {"seed": 10}])["seed"] == 9
-    with pytest.raises(ReplayError, match="no recorded seed"):
-        replay_body({"prompt": "p"}, [{"seed": None}])

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from lib import catalogue
 from lib.catalogue import ENDPOINTS, SEED_MAX
-from lib.sharelink import (MAX_LINK_CHARS, MAX_STATE_BYTES, PAGE_ENDPOINTS, ShareLinkError,
-                           check_state, decode_state, encode_state, has_state)
+from lib.saved.sharelink import (MAX_LINK_CHARS, MAX_STATE_BYTES, PAGE_ENDPOINTS, ShareLinkError,
+                                 check_state, decode_state, encode_state, has_state)
 
 KEY = "tgp_v1_SECRETKEYabcdef0123456789XYZ"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lib import snippets
+from lib.api import snippets
 
 BASE = "https://api.together.xyz/v1"
 TRICKY = {"model": "m/x", "prompt": "It's a \"quote\", $HOME `ls` \\n ünï <img src=x>\n",

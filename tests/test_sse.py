@@ -4,7 +4,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lib.sse import SSEEvent, SSEParser
+from lib.api.sse import SSEEvent, SSEParser
 
 
 def parse_all(*chunks: bytes) -> list[SSEEvent]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from lib.sse import EVENT_MAX_BYTES, EventTooLarge, SSEParser
+from lib.api.sse import EVENT_MAX_BYTES, EventTooLarge, SSEParser
 
 CHUNK = b'data: {"choices": [{"index": 0, "text": "a"}]}\n\n'
 

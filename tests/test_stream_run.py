@@ -1,9 +1,9 @@
 """StreamRun against the local backend over real HTTP: accumulate, stop, fail, retry."""
 import threading
 
-from lib.client import Client
-from lib.errors import AuthenticationError, StreamInterruptedError
-from lib.stream_run import DONE, FAILED, STOPPED, StreamRun
+from lib.api import Client
+from lib.api.errors import AuthenticationError, StreamInterruptedError
+from lib.text.stream_run import DONE, FAILED, STOPPED, StreamRun
 
 MODEL = "local/ngram-docs"
 

@@ -5,9 +5,8 @@ import json
 
 import pytest
 
-from lib import text_sweep as ts
-from lib.client import Client
-from lib.results import ModelInfo
+from lib.api import Client, ModelInfo
+from lib.text import sweep as ts
 from tests.canned_server import CannedServer
 
 BASE = {"model": "local/ngram-docs", "prompt": "The playground", "max_tokens": 8,

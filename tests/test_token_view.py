@@ -3,8 +3,8 @@ import html
 import math
 import re
 
-from lib import token_view as tv
-from lib.results import TokenLogprob
+from lib.api.results import TokenLogprob
+from lib.text import token_table as tv
 
 HOSTILE = ["<img src=x onerror=alert(1)>", "\"><script>alert(1)</script>", "&amp;", "'",
            "</span><b>", "\n", " <", "`${x}`"]

@@ -10,7 +10,7 @@ import argparse
 import os
 import time
 
-from .models import text_models
+from .demo_models import text_models
 from .server import CONTROL_TOKEN_ENV, LocalBackend
 
 

@@ -10,7 +10,7 @@ from typing import Iterator
 from lib import catalogue
 
 from .generation import ChoiceGenerator, Emission, prompt_logprobs
-from .models import BY_ID, CONTEXT_LENGTH, TEXT_TYPES, text_models
+from .demo_models import BY_ID, CONTEXT_LENGTH, TEXT_TYPES, text_models
 from .sampling import SamplingParams
 from .tokenizer import Tokenizer
 from .wire import ApiError, model_not_found, new_id, validated

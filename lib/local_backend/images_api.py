@@ -10,9 +10,9 @@ from collections import OrderedDict
 from urllib.parse import urlparse
 
 from lib import catalogue
-from lib.images import ImageDecodeError, decode_image
+from lib.api.image_decode import ImageDecodeError, decode_image
 
-from .models import BY_ID
+from .demo_models import BY_ID
 from .procedural import ImageSpec, encode, render
 from .wire import ApiError, model_not_found, new_id, validated
 

@@ -23,12 +23,12 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from lib.quoting import short_repr
+from lib.api.quoting import short_repr
 
 from . import completions, images_api
 from .faults import FaultQueue
 from .framing import BodyWriter, send_whole
-from .models import CARDS, text_models
+from .demo_models import CARDS, text_models
 from .procedural import bomb_png
 from .settings import Settings
 from .wire import ApiError, dumps

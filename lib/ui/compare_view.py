@@ -12,13 +12,13 @@ from typing import Any
 
 import streamlit as st
 
-from lib import completion_record
+from lib.api.results import ModelInfo
 from lib.catalogue import COMPLETIONS, ValidationError, build_request, validate
 from lib.connection import Connection
-from lib.results import ModelInfo
-from lib.stream_run import StreamRun
+from lib.text import record as completion_record
+from lib.text.stream_run import StreamRun
 from lib.ui import alerts, completions_view, state, stream_view
-from lib.ui.models import find_model, model_picker
+from lib.ui.model_picker import find_model, model_picker
 from lib.ui.widgets import param_widget
 
 PAGE = "compare"

@@ -11,12 +11,14 @@ from typing import Any, Callable
 
 import streamlit as st
 
-from lib import choice_board, completion_record, history, snippets, token_view
+from lib.api import snippets
+from lib.api.errors import TogetherError
+from lib.api.results import ModelInfo
 from lib.catalogue import COMPLETIONS, ValidationError, build_request
 from lib.connection import Connection
-from lib.errors import TogetherError
-from lib.results import ModelInfo
-from lib.stream_run import RunView, StreamRun
+from lib.saved import history
+from lib.text import choice_board, record as completion_record, token_table as token_view
+from lib.text.stream_run import RunView, StreamRun
 from lib.ui import alerts, state
 from lib.ui.text import shown
 from lib.ui.widgets import param_widget

@@ -12,12 +12,13 @@ from datetime import datetime
 
 import streamlit as st
 
-from lib import history, replay
 from lib.catalogue import COMPLETIONS, IMAGES
 from lib.connection import Connection
-from lib.image_store import ImageStore
-from lib.run_settings import ReplayError, replay_body, settings_from_request
-from lib.stream_run import StreamRun
+from lib.images.store import ImageStore
+from lib.saved import history
+from lib.saved.run_settings import settings_from_request
+from lib.text import replay
+from lib.text.stream_run import StreamRun
 from lib.ui import alerts, state, stream_view, sweep_view
 from lib.ui.text import shown
 
@@ -107,8 +108,8 @@ def replay_run(run: history.Run, conn: Connection) -> None:
     if _refused(run, "replayed"):
         return
     try:
-        body = replay_body(run.request, run.outputs)
-    except ReplayError as exc:
+        body = replay.replay_body(run.request, run.outputs)
+    except replay.ReplayError as exc:
         alerts.error(str(exc))
         return
     with st.spinner("Re-running with the recorded seed…"):

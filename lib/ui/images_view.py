@@ -15,17 +15,20 @@ from typing import Any, Callable
 
 import streamlit as st
 
-from lib import history
+from lib.api.image_decode import decode_image
 from lib.catalogue import IMAGES, SEED_MAX, ValidationError, build_request
 from lib.connection import Connection
-from lib.image_batch import PlannedRequest, batch_runner, cap_for, plan_batch, run_batch
-from lib.image_run import (BATCH, FAILED, OK, RUNNING, STOPPED, SWEEP, ImageRun, cached,
-                           grid_png, image_png, zip_bytes)
-from lib.image_store import ImageStore
-from lib.image_sweep import (AXES, CONFIRM_ABOVE, SEED, SweepError, describe_plan, layout_of,
-                             plan_from_text, sweep_plot)
-from lib.images import (EncodeCache, ImageSettingsError, decode_image, display_copy,
-                        read_png_settings, zip_name)
+from lib.images.archive import zip_name
+from lib.images.batch import PlannedRequest, batch_runner, cap_for, plan_batch, run_batch
+from lib.images.encode_cache import EncodeCache
+from lib.images.grid import display_copy
+from lib.images.png_settings import ImageSettingsError, read_png_settings
+from lib.images.run import (BATCH, FAILED, OK, RUNNING, STOPPED, SWEEP, ImageRun, cached, grid_png,
+                            image_png, zip_bytes)
+from lib.images.store import ImageStore
+from lib.images.sweep import (AXES, CONFIRM_ABOVE, SEED, SweepError, describe_plan, layout_of,
+                              plan_from_text, sweep_plot)
+from lib.saved import history
 from lib.ui import alerts, state
 from lib.ui.text import shown
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib import history, replay
 from lib.catalogue import COMPLETIONS
-from lib.presets import PresetError, PresetStore, Preset
+from lib.saved import history
+from lib.saved.presets import Preset, PresetError, PresetStore
+from lib.text import replay
 from lib.ui import alerts, state, stream_view
-from lib.ui.models import TEXT_TYPES, list_models
+from lib.ui.model_picker import TEXT_TYPES, list_models
 from lib.ui.text import shown
 
 PAGE = "presenter"

@@ -1,16 +1,16 @@
 """The presets panel every page shares: pick, load, save as, rename, delete, export, import.
 
 The built-ins show what the knobs do (their description says why the values); the user's
-own live in ``lib.presets``' file. Every action runs in a button callback, before the
+own live in ``lib.saved.presets``' file. Every action runs in a button callback, before the
 page draws its widgets, so a loaded preset shows at once.
 """
 from __future__ import annotations
 
 import streamlit as st
 
-from lib import presets
 from lib.catalogue import ENDPOINTS
-from lib.presets import Preset, PresetError, PresetStore
+from lib.saved import presets
+from lib.saved.presets import Preset, PresetError, PresetStore
 from lib.ui import alerts, state
 from lib.ui.text import shown
 

@@ -1,6 +1,6 @@
 """The "Copy link" control and the other half: a link's state put back into its page.
 
-A page's state goes into ``st.query_params`` through ``lib.sharelink`` (compressed,
+A page's state goes into ``st.query_params`` through ``lib.saved.sharelink`` (compressed,
 checked, never the key), and the full URL is shown in a code block, whose copy button is
 the one copy-to-clipboard Streamlit has. A link is applied once per session: the params
 stay in the address bar (a reload re-opens the link in a new session), but reruns of
@@ -13,8 +13,8 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
-from lib import sharelink
 from lib.catalogue import Endpoint
+from lib.saved import sharelink
 from lib.ui import alerts, state
 
 NAMES = {"completions": "Completions", "images": "Images", "compare": "Compare",

@@ -17,7 +17,7 @@ from typing import Sequence
 
 import streamlit as st
 
-from lib.stream_run import RunView, StreamRun, ChoiceView
+from lib.text.stream_run import ChoiceView, RunView, StreamRun
 from lib.ui.text import shown
 
 # Frames per second by stream speed: a stream at reading speed gets 20, so each token shows

@@ -11,11 +11,12 @@ from typing import Any, Mapping
 
 import streamlit as st
 
-from lib import history, text_sweep
 from lib.connection import Connection
-from lib.text_sweep import CellResult, Plan, SweepRun
+from lib.saved import history
+from lib.text import sweep as text_sweep
+from lib.text.sweep import CellResult, Plan, SweepRun
 from lib.ui import alerts, state, stream_view
-from lib.ui.models import list_models
+from lib.ui.model_picker import list_models
 from lib.ui.text import shown
 
 PAGE = "sweep"

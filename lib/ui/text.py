@@ -19,8 +19,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from lib import untrusted
-from lib.quoting import clip, escape_markdown
+from lib.api import untrusted
+from lib.api.quoting import clip, escape_markdown
 
 LIMIT = 500  # characters of one value; a page line, not a document
 ZERO_WIDTH_SPACE = "\u200b"

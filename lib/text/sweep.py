@@ -27,11 +27,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, ClassVar, Mapping, Sequence
 
 from lib import catalogue
+from lib.api.errors import TogetherError
+from lib.api.redact import redact
+from lib.api.results import ModelInfo
 from lib.catalogue import COMPLETIONS
 from lib.sweep_grid import GridPlan, SweepCell, SweepError, range_steps
-from lib.errors import TogetherError
-from lib.redact import redact
-from lib.results import ModelInfo
 
 SWEEPABLE = ("temperature", "top_p", "top_k", "min_p", "repetition_penalty",
              "presence_penalty", "frequency_penalty", "seed", "model", "max_tokens")

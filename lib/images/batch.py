@@ -23,10 +23,10 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from PIL import Image
 
+from lib.api.errors import TogetherError
+from lib.api.results import GeneratedImage, ImageResult
 from lib.catalogue import SEED_MAX
-from lib.errors import TogetherError
-from lib.image_store import ImageStore
-from lib.results import GeneratedImage, ImageResult
+from lib.images.store import ImageStore
 
 DEFAULT_CAP = 4  # Together's documented n per request (1-4)
 # Models known to take fewer images per request than DEFAULT_CAP, by id. Empty while no

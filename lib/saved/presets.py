@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from lib.api.quoting import clip, short_repr
 from lib.catalogue import ENDPOINTS, ValidationError, validate
-from lib.datadir import data_dir, write_private
-from lib.quoting import clip, short_repr
+from lib.saved.datadir import data_dir, write_private
 
 FILE_NAME = "presets.json"
 FORMAT = "together-playground-presets"

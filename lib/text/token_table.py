@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
-from lib.results import TokenLogprob
+from lib.api.results import TokenLogprob
 
 NO_ALTERNATIVES = "alternatives not returned"
 

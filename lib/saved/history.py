@@ -9,7 +9,7 @@ thread, and SQLite connections must not be shared across threads. WAL lets the H
 page read while another session writes; a writer that stays locked past the timeout gets
 ``HistoryUnavailable`` (nothing already written is touched).
 
-Everything stored goes through ``lib.redact`` first, so the API key cannot end up on disk
+Everything stored goes through ``lib.api.redact`` first, so the API key cannot end up on disk
 even if a caller passed it in a body, an error text or an output.
 """
 from __future__ import annotations
@@ -22,9 +22,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable
 
-from lib.datadir import data_dir, private_file, private_folder
-from lib.redact import redact
-from lib.untrusted import integer, json_tree, number, text
+from lib.api.redact import redact
+from lib.api.untrusted import integer, json_tree, number, text
+from lib.saved.datadir import data_dir, private_file, private_folder
 
 OK, STOPPED, FAILED = "ok", "stopped", "failed"
 STATUSES = (OK, STOPPED, FAILED)

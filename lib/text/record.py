@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from lib import history
-from lib.results import ModelInfo
-from lib.stream_run import DONE, FAILED, STOPPED, RunView, StreamRun
+from lib.api.results import ModelInfo
+from lib.saved import history
+from lib.text.stream_run import DONE, FAILED, STOPPED, RunView, StreamRun
 
 PAGE = "completions"
 _STATUS = {DONE: history.OK, STOPPED: history.STOPPED, FAILED: history.FAILED}

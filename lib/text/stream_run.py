@@ -17,8 +17,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from lib.errors import TogetherError
-from lib.results import Completion, RateLimits, TokenLogprob, Usage
+from lib.api.errors import TogetherError
+from lib.api.results import Completion, RateLimits, TokenLogprob, Usage
 
 RUNNING, DONE, STOPPED, FAILED = "running", "done", "stopped", "failed"
 log = logging.getLogger(__name__)

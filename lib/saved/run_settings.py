@@ -1,4 +1,5 @@
-"""From a recorded run back to settings: what "Restore" puts in a page, what "Replay" sends.
+"""From a recorded run back to settings: what "Restore" puts in a page (what "Replay"
+sends is ``lib.text.replay.replay_body``).
 
 A recorded request holds only what was sent: untouched defaults were left out, so laying
 it over the catalogue's defaults gives back every widget value. A parameter sent at its
@@ -10,10 +11,6 @@ from typing import Any, Mapping
 
 from lib import catalogue
 from lib.catalogue import Endpoint, ValidationError
-
-
-class ReplayError(ValueError):
-    """The run cannot be re-run as it was; the message says why."""
 
 
 def settings_from_request(endpoint: Endpoint, request: Mapping[str, Any]
@@ -30,19 +27,3 @@ def settings_from_request(endpoint: Endpoint, request: Mapping[str, Any]
               if p.name in values and not p.required and not p.always_send
               and p.is_default(values[p.name])]
     return {**endpoint.defaults(), **values}, pinned
-
-
-def replay_body(request: Mapping[str, Any], outputs: list[Mapping[str, Any]]) -> dict[str, Any]:
-    """The recorded completion request with the seed that produced its outputs.
-
-    A run sent with a seed is re-sent as it was; a random-seed run is re-sent with the seed
-    the server reported for its first choice (the others follow from it).
-    """
-    body = dict(request)
-    if body.get("seed") is None:
-        seeds = [o.get("seed") for o in outputs if o.get("seed") is not None]
-        if not seeds:
-            raise ReplayError("This run has no recorded seed (the server did not report "
-                              "one), so a re-run could not reproduce it.")
-        body["seed"] = seeds[0]
-    return body

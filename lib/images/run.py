@@ -14,12 +14,15 @@ from typing import Any, Iterable
 
 from PIL import Image
 
-from lib.image_batch import Arrival, Failure, PlannedRequest, StoredImage
-from lib.image_store import ImageStore
-from lib.image_sweep import PlotLayout, sweep_plot
-from lib.images import (EncodeCache, ZipImage, build_zip, decode_image, encode_png,
-                        make_grid, png_with_settings, zip_name)
-from lib.redact import redact
+from lib.api.image_decode import decode_image
+from lib.api.redact import redact
+from lib.images.archive import ZipImage, build_zip, png_with_settings, zip_name
+from lib.images.batch import Arrival, Failure, PlannedRequest, StoredImage
+from lib.images.encode_cache import EncodeCache
+from lib.images.grid import make_grid
+from lib.images.png_settings import encode_png
+from lib.images.store import ImageStore
+from lib.images.sweep import PlotLayout, sweep_plot
 
 RUNNING, OK, STOPPED, FAILED = "running", "ok", "stopped", "failed"
 BATCH, SWEEP = "batch", "sweep"

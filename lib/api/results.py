@@ -10,8 +10,8 @@ from typing import Any
 
 from PIL import Image
 
-from lib.errors import TogetherError
-from lib.untrusted import integer
+from lib.api.errors import TogetherError
+from lib.api.untrusted import integer
 
 
 @dataclass

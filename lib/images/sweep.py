@@ -21,8 +21,8 @@ from PIL import Image
 
 from lib import catalogue
 from lib.catalogue import IMAGES
-from lib.image_batch import PlannedRequest, random_seed
-from lib.images import make_xy_grid
+from lib.images.batch import PlannedRequest, random_seed
+from lib.images.grid import make_xy_grid
 from lib.sweep_grid import GridPlan, SweepCell, SweepError, range_steps
 
 SEED, STEPS, GUIDANCE, PROMPT_SR, PROMPTS, MODEL = (

@@ -7,10 +7,10 @@ from typing import Any
 import streamlit as st
 
 from lib import catalogue
+from lib.api.errors import TogetherError
+from lib.api.results import ModelInfo
 from lib.catalogue import Endpoint
 from lib.connection import Connection
-from lib.errors import TogetherError
-from lib.results import ModelInfo
 from lib.ui import alerts, state
 from lib.ui.widgets import param_widget
 

@@ -12,7 +12,7 @@ import math
 import re
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 EQUAL, DELETE, INSERT = "equal", "delete", "insert"  # delete: only recorded; insert: only replayed
 Segment = tuple[str, str]
@@ -20,6 +20,26 @@ Event = tuple[float, int, str]
 
 # A word with the whitespace after it, or leading whitespace alone: joining gives the text back.
 _WORDS = re.compile(r"\S+\s*|\s+")
+
+
+class ReplayError(ValueError):
+    """The run cannot be re-run as it was; the message says why."""
+
+
+def replay_body(request: Mapping[str, Any], outputs: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """The recorded completion request with the seed that produced its outputs.
+
+    A run sent with a seed is re-sent as it was; a random-seed run is re-sent with the seed
+    the server reported for its first choice (the others follow from it).
+    """
+    body = dict(request)
+    if body.get("seed") is None:
+        seeds = [o.get("seed") for o in outputs if o.get("seed") is not None]
+        if not seeds:
+            raise ReplayError("This run has no recorded seed (the server did not report "
+                              "one), so a re-run could not reproduce it.")
+        body["seed"] = seeds[0]
+    return body
 
 
 @dataclass

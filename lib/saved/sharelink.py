@@ -8,7 +8,7 @@ and uvicorn drops requests well before that, so links are capped at MAX_LINK_CHA
 Links come from strangers: decoding checks sizes before and after decompression (a
 zip bomb stops at MAX_STATE_BYTES), the JSON's shape, the page, and every value through
 ``lib.catalogue``; anything wrong is a ``ShareLinkError`` with a plain message. Both
-ways go through ``lib.redact``, so a key never gets into a link, nor out of one.
+ways go through ``lib.api.redact``, so a key never gets into a link, nor out of one.
 """
 from __future__ import annotations
 
@@ -20,10 +20,10 @@ import re
 import zlib
 from typing import Any, Mapping
 
+from lib.api.quoting import clip, short_repr
+from lib.api.redact import redact
+from lib.api.untrusted import json_tree
 from lib.catalogue import ENDPOINTS, ValidationError, validate
-from lib.redact import redact
-from lib.untrusted import json_tree
-from lib.quoting import clip, short_repr
 
 STATE_PARAM, VERSION_PARAM, VERSION = "s", "v", "1"
 MAX_LINK_CHARS = 64_000

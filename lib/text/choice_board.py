@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from lib.results import TokenLogprob
-from lib.token_view import mean_logprob
+from lib.api.results import TokenLogprob
+from lib.text.token_table import mean_logprob
 
 BY_LIKELIHOOD, BY_LENGTH, BY_INDEX = "mean logprob", "length", "index"
 SORT_KEYS = (BY_LIKELIHOOD, BY_LENGTH, BY_INDEX)

@@ -12,7 +12,7 @@ import os
 import re
 from pathlib import Path
 
-from lib.datadir import write_private
+from lib.saved.datadir import write_private
 
 # Extensions a key may carry, with the spelling we store.
 EXTENSIONS = {"png": "png", "jpeg": "jpeg", "jpg": "jpeg", "webp": "webp"}

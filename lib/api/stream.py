@@ -1,0 +1,178 @@
+"""The completion stream reader: SSE events read with ``raw.read1`` and parsed into
+StreamEvents as they come, stoppable from another thread (see ``CompletionStream``).
+"""
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from typing import Any, Callable, Iterator
+
+import requests
+
+from lib.api.errors import StreamInterruptedError
+from lib.api.http_body import BodyReader
+from lib.api.reading import _READ_SIZE, Limits, _is_timeout, _socket_of, _TimeLimits
+from lib.api.results import RateLimits, StreamEvent, Usage
+from lib.api.sse import EventTooLarge, SSEEvent, SSEParser
+from lib.api.wire import _beyond_n, _error_fields, _parsed, _redacted, _request_id, decode_chunk
+
+_CLOSED_EARLY = "The connection closed before the stream finished"
+
+
+
+class CompletionStream:
+    """An open completion stream: iterate for StreamEvents, close() to stop it at once.
+
+    ``close()`` may be called from another thread while this one is blocked in a read: it
+    shuts the socket down, the read returns, and iteration ends quietly.
+
+    Every limit (``limits``, the deadline and idle limit in ``times``, a choice index beyond
+    the ``n`` requested) ends iteration with a StreamInterruptedError naming it, after the
+    events that came before it.
+    """
+
+    def __init__(self, response: requests.Response, redact: Callable[[str], str], *,
+                 n: int, limits: Limits, times: "_TimeLimits"):
+        self._response = response
+        self._socket = _socket_of(response.raw)
+        self._body = BodyReader(response.raw, response.headers, _READ_SIZE)
+        self._redact = redact
+        self._n = n
+        self._max_event_bytes = limits.event_bytes
+        self._times = times
+        times.watch_idle(limits.idle_s)
+        self._lock = threading.Lock()
+        self.rate_limits = RateLimits.from_headers(response.headers)
+        self.request_id = _request_id(response.headers)
+        self.usage: Usage | None = None
+        self.closed = False
+        self._events = self._iterate()
+
+    def __iter__(self) -> Iterator[StreamEvent]:
+        return self
+
+    def __next__(self) -> StreamEvent:
+        return next(self._events)
+
+    def __enter__(self) -> "CompletionStream":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+        if self._socket is not None:
+            try:
+                self._socket.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed by the server
+        self._response.close()
+
+    def _iterate(self) -> Iterator[StreamEvent]:
+        parser = SSEParser(self._max_event_bytes)
+        try:
+            while True:
+                chunk = self._read()
+                if self.closed:
+                    return
+                try:
+                    sses = parser.feed(chunk) if chunk else parser.flush()
+                except EventTooLarge as exc:
+                    if (yield from self._deliver(exc.events)):
+                        return
+                    raise StreamInterruptedError(str(exc), request_id=self.request_id) from None
+                finished = yield from self._deliver(sses)
+                if finished:
+                    return
+                if not chunk:
+                    raise StreamInterruptedError(_CLOSED_EARLY, request_id=self.request_id)
+        finally:
+            self.close()
+
+    def _deliver(self, sses: list[SSEEvent]) -> Iterator[StreamEvent]:
+        """Yield the events of one read, in order; return True at ``[DONE]``."""
+        batch: list[str] = []
+        for sse in sses:
+            if sse.event == "message" and sse.data != "[DONE]":
+                batch.append(sse.data)
+                continue
+            yield from self._decode_batch(batch)
+            batch = []
+            if sse.data == "[DONE]":
+                return True
+            yield from self._decode(sse.event, sse.data)
+        yield from self._decode_batch(batch)
+        return False
+
+    def _decode_batch(self, datas: list[str]) -> Iterator[StreamEvent]:
+        """Parse a read's chunks as one JSON array: one C call instead of one per token.
+
+        Only when every chunk looks like one JSON object and the array has exactly as many
+        items; anything else, a malformed chunk included, goes event by event, so the
+        events before a bad chunk are still delivered before the error.
+        """
+        payloads = None
+        if len(datas) > 1 and all(d[:1] == "{" and d[-1:] == "}" for d in datas):
+            try:
+                payloads = json.loads("[" + ",".join(datas) + "]")
+            except ValueError:
+                payloads = None
+        if payloads is not None and len(payloads) == len(datas):
+            for payload, data in zip(payloads, datas):
+                yield from self._payload_events("message", payload, data)
+        else:
+            for data in datas:
+                yield from self._decode("message", data)
+
+    def _read(self) -> bytes:
+        # Returns as soon as any bytes arrive, whatever the framing or encoding.
+        try:
+            self._times.before_read()
+            data = self._body.read()
+            self._times.last_data_at = time.monotonic()
+            return data
+        except Exception as exc:  # urllib3, http.client and socket errors alike
+            if self.closed:
+                return b""
+            message = self._times.reason(exc) or (
+                "The stream stalled: no data within the read timeout"
+                if _is_timeout(exc) else _CLOSED_EARLY)
+            raise StreamInterruptedError(message, request_id=self.request_id) from exc
+
+    def _decode(self, event: str, data: str) -> list[StreamEvent]:
+        if event not in ("message", "error"):
+            return []  # named events are not completion chunks (the SDKs skip them too)
+        try:
+            payload = json.loads(data)
+        except ValueError:
+            payload = None
+        return self._payload_events(event, payload, data)
+
+    def _payload_events(self, event: str, payload: Any, data: str) -> list[StreamEvent]:
+        if not isinstance(payload, dict):
+            raise StreamInterruptedError(
+                f"The server sent a malformed chunk ({len(data.encode()):,} bytes, not the "
+                "API's JSON)", request_id=self.request_id)
+        if event == "error" or payload.get("error"):
+            details = _redacted(_error_fields(payload), self._redact)
+            raise StreamInterruptedError(
+                details.get("message") or "The server reported an error",
+                type=details.get("type"), code=details.get("code"),
+                param=details.get("param"), request_id=self.request_id)
+        events, usage = _parsed(decode_chunk, payload)
+        for stream_event in events:
+            if not 0 <= stream_event.index < self._n:
+                raise StreamInterruptedError(
+                    "The server sent a chunk for " + _beyond_n(stream_event.index, self._n),
+                    request_id=self.request_id)
+        if events:
+            self._times.last_event_at = time.monotonic()
+        if usage is not None:
+            self.usage = usage
+        return events
