@@ -21,6 +21,7 @@ from __future__ import annotations
 class TogetherError(Exception):
     """Base of all client errors; ``hint`` says what the user can do about it."""
 
+    title = "Request failed"  # a few plain words naming what failed
     hint = "Try again; if it keeps failing, check the provider settings in the sidebar."
 
     def __init__(self, message: str, *, status: int | None = None, type: str | None = None,
@@ -35,11 +36,6 @@ class TogetherError(Exception):
         self.request_id = request_id
         self.headers = headers or {}
 
-    @property
-    def title(self) -> str:
-        """A few plain words naming what failed."""
-        return "Request failed"
-
     def describe(self) -> str:
         """One paragraph for the page: what failed, the server's words, what to do."""
         status = f" (HTTP {self.status})" if self.status else ""
@@ -48,92 +44,60 @@ class TogetherError(Exception):
 
 
 class APIStatusError(TogetherError):
-    @property
-    def title(self) -> str:
-        return "The server refused the request"
+    title = "The server refused the request"
 
 
 class BadRequestError(APIStatusError):
+    title = "Invalid request"
     hint = "Check the parameters named in the message."
-
-    @property
-    def title(self) -> str:
-        return "Invalid request"
 
 
 class AuthenticationError(APIStatusError):
+    title = "Invalid API key"
     hint = "Set TOGETHER_API_KEY or enter a valid key in the sidebar."
-
-    @property
-    def title(self) -> str:
-        return "Invalid API key"
 
 
 class PermissionDeniedError(APIStatusError):
+    title = "Permission denied"
     hint = ("Your key may lack access to this model, or the prompt plus max tokens exceeds the "
             "model's context; lower max tokens or pick another model.")
 
-    @property
-    def title(self) -> str:
-        return "Permission denied"
-
 
 class NotFoundError(APIStatusError):
+    title = "Not found"
     hint = "Check the model id (pick one from the list) and the base URL."
-
-    @property
-    def title(self) -> str:
-        return "Not found"
 
 
 class RateLimitError(APIStatusError):
+    title = "Rate limited"
     hint = "Wait a moment and try again, or lower n; retries were already attempted."
-
-    @property
-    def title(self) -> str:
-        return "Rate limited"
 
 
 class ServerError(APIStatusError):
+    title = "Server error"
     # No "retries were attempted": a slow 5xx is never resent (it may have been billed).
     hint = "The provider had a problem; try again in a moment."
 
-    @property
-    def title(self) -> str:
-        return "Server error"
-
 
 class APIConnectionError(TogetherError):
+    title = "Could not reach the server"
     hint = "Check the base URL and your network, then try again."
-
-    @property
-    def title(self) -> str:
-        return "Could not reach the server"
 
 
 class APITimeoutError(APIConnectionError):
+    title = "Timed out"
     hint = "The server did not answer in time; try again, or raise the timeout."
-
-    @property
-    def title(self) -> str:
-        return "Timed out"
 
 
 class StreamInterruptedError(TogetherError):
+    title = "The stream broke off"
     hint = "The text received so far is kept; generate again to get a complete answer."
-
-    @property
-    def title(self) -> str:
-        return "The stream broke off"
 
 
 class ImageItemError(TogetherError):
+    title = "This image could not be used"
     hint = ("The other images are kept; generate again, or set Response format to base64 so "
             "images come inside the response.")
-
-    @property
-    def title(self) -> str:
-        return "This image could not be used"
 
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {
