@@ -7,10 +7,13 @@ only other servers produce (vLLM/OpenAI JSON, a proxy's HTML page, a key echoed 
 from __future__ import annotations
 
 import email.utils
+import io
 import json
 import time
 
 import pytest
+import requests
+import urllib3
 
 from lib.api.client import USER_AGENT, Client, retry_delay
 from lib.api.errors import (APIStatusError, APITimeoutError, AuthenticationError, BadRequestError,
@@ -328,3 +331,47 @@ def test_unknown_hook_names_are_refused():
     with pytest.raises(ValueError, match="unknown hook names"):
         Client(api_key="", base_url="http://127.0.0.1:9/v1", hooks={"retries": []})
 
+
+# ------------------------------------------------------------------ transport seam
+
+class CannedSession:
+    """A stand-in for requests.Session: answers every request with one canned response
+    and records what was asked, so the client's logic runs without a socket."""
+
+    def __init__(self, status: int, body: dict):
+        self.status, self.body, self.calls, self.closed = status, body, [], False
+
+    def request(self, method, url, **kwargs) -> requests.Response:
+        self.calls.append((method, url, kwargs))
+        response = requests.Response()
+        response.status_code = self.status
+        response.headers["content-type"] = "application/json"
+        response.raw = urllib3.HTTPResponse(body=io.BytesIO(json.dumps(self.body).encode()),
+                                            status=self.status, preload_content=False)
+        return response
+
+    def get(self, url, **kwargs) -> requests.Response:
+        return self.request("GET", url, **kwargs)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_a_session_passed_in_carries_the_requests_without_a_socket():
+    answer = {"id": "c1", "model": "m", "choices": [{"index": 0, "text": "hi",
+                                                     "finish_reason": "stop"}]}
+    session = CannedSession(200, answer)
+    with Client(api_key=KEY, base_url="http://api.invalid/v1", session=session) as c:
+        completion = c.complete({"model": "m", "prompt": "p"})
+    assert completion.choices[0].text == "hi" and session.closed
+    [(method, url, kwargs)] = session.calls
+    assert (method, url) == ("POST", "http://api.invalid/v1/completions")
+    assert kwargs["headers"]["Authorization"] == f"Bearer {KEY}"
+    assert kwargs["json"] == {"model": "m", "prompt": "p", "stream": False}
+
+
+def test_a_session_passed_in_gets_the_same_error_mapping():
+    session = CannedSession(404, {"error": {"message": "no such model"}})
+    with pytest.raises(NotFoundError, match="no such model"):
+        Client(api_key="", base_url="http://api.invalid/v1", session=session).complete(
+            {"model": "m", "prompt": "p"})

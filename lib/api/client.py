@@ -58,9 +58,13 @@ class Client:
     def __init__(self, api_key: str | None = None, base_url: str | None = None,
                  timeout: float | tuple[float, float] = (10.0, 60.0), max_retries: int = 2,
                  hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
-                 deadline: float | None = None, limits: Limits = Limits()):
+                 deadline: float | None = None, limits: Limits = Limits(),
+                 session: requests.Session | None = None):
         # ``deadline``: seconds one call may take from sending its request to the end of
         # its answer (a stream's last event), however steadily the server keeps sending.
+        # ``session``: the transport, used as given (headers too) and closed with the
+        # client; anything with Session's request/get/close will do, so a unit test can
+        # answer without a socket. None: a new Session that says who is asking.
         key = os.environ.get("TOGETHER_API_KEY", "") if api_key is None else api_key
         self._api_key = key.strip()
         if not all(" " < ch < "\x7f" for ch in self._api_key):
@@ -77,9 +81,7 @@ class Client:
         if unknown:
             raise ValueError(f"unknown hook names {sorted(unknown)}; allowed: {HOOK_NAMES}")
         self._hooks = {name: list((hooks or {}).get(name, ())) for name in HOOK_NAMES}
-        self._session = requests.Session()
-        self._session.headers["User-Agent"] = USER_AGENT
-        self._session.headers["Accept-Encoding"] = ACCEPT_ENCODING
+        self._session = _new_session() if session is None else session
 
     def __repr__(self) -> str:
         key = REDACTED if self._api_key else None
@@ -293,6 +295,14 @@ class Client:
     def _fetch_image(self, url: str) -> bytes:
         """One image URL through this client's session, without its key (see image_fetch)."""
         return fetch_image(self._session, url, self.timeout, self._transport_error)
+
+
+def _new_session() -> requests.Session:
+    """A session that names the playground and asks only for encodings it can undo."""
+    session = requests.Session()
+    session.headers["User-Agent"] = USER_AGENT
+    session.headers["Accept-Encoding"] = ACCEPT_ENCODING
+    return session
 
 
 # ---------------------------------------------------------------------- retries
