@@ -33,6 +33,7 @@ os.environ.setdefault("TOGETHER_NO_BANNER", "1")
 
 from lib.api import Client  # noqa: E402
 from lib.local_backend.server import CONTROL_TOKEN_ENV, control_headers  # noqa: E402
+from tests.support.app_server import free_port  # noqa: E402
 
 MODEL = "local/ngram-docs"
 FRAMINGS = ("chunked", "close")
@@ -56,9 +57,7 @@ class Backend:
 
 
 def start_backend() -> Backend:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     token = secrets.token_urlsafe(32)
     proc = subprocess.Popen([sys.executable, "-m", "lib.local_backend", "--port", str(port),
                              "--tokens-per-second", "0", "--control"], cwd=ROOT,

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,7 +38,8 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, wait_healthy  # noqa: E402
+from tests.support.app_server import free_port  # noqa: E402
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, wait_healthy  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "cold_start.md"
 TIMEOUT_S = float(os.environ.get("BENCH_TIMEOUT_S", 120))
@@ -90,12 +90,6 @@ class Start:
     rss_mb: float
     pages_s: dict[str, float] = field(default_factory=dict)
     page_errors: dict[str, str] = field(default_factory=dict)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def child_env(data_dir: str) -> dict[str, str]:

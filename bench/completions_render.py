@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,7 +43,8 @@ sys.path.insert(0, str(ROOT))
 from lib.local_backend import LocalBackend  # noqa: E402
 from lib.local_backend import framing  # noqa: E402
 from lib.saved import sharelink  # noqa: E402
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, wait_for_app, wait_healthy  # noqa: E402
+from tests.support.app_server import free_port  # noqa: E402
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, wait_for_app, wait_healthy  # noqa: E402
 MODEL, PROMPT = "local/ngram-docs", "The playground"
 NO_EOS = {"0": -100.0}   # ban the end-of-text token so every run streams all its tokens
 # Browser and bench clocks are aligned by round trips of about 1-2 ms, so a page that is
@@ -101,12 +101,6 @@ def token_times() -> tuple[list[tuple[float, int]], bool]:
 
 
 # ---------------------------------------------------------------- processes
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @dataclass
 class App:

@@ -5,20 +5,15 @@ app in Debian's Chromium through Playwright (never `playwright install`).
 """
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, wait_healthy
-from tests.canned_server import CannedServer
-
-ROOT = Path(__file__).resolve().parent.parent
-
+from tests.support.app_server import ROOT, AppServer
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.support.canned_server import ByteServer, CannedServer
+from tests.support.cases import CASE_PROPERTY
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch, tmp_path_factory):
@@ -46,39 +41,6 @@ def fresh_backend(backend):
     backend.clear_faults()
     backend.configure(tokens_per_second=0, framing="chunked", gzip=False, require_key=None,
                       pregenerate=False)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class AppServer:
-    """`streamlit run playground.py` in a child process, pointed at a local backend."""
-
-    def __init__(self, backend_url: str, data_dir: Path, log_path: Path, env: dict | None = None):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        child_env = {k: v for k, v in os.environ.items() if k != "TOGETHER_API_KEY"}
-        child_env.update({"PLAYGROUND_LOCAL_BACKEND_URL": backend_url,
-                          "PLAYGROUND_DATA_DIR": str(data_dir)}, **(env or {}))
-        self.log = open(log_path, "wb")  # a file, not a pipe: a full pipe would stall the app
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "playground.py",
-             "--server.port", str(self.port), "--server.headless", "true",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-             "--global.developmentMode", "false"],
-            cwd=ROOT, env=child_env, stdout=self.log, stderr=subprocess.STDOUT)
-        wait_healthy(self.proc, self.url)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
 
 
 @pytest.fixture(scope="session")
@@ -115,9 +77,6 @@ def screenshot_dir() -> Path:
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True)
     return path
-
-
-CASE_PROPERTY = "case"
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -163,11 +122,9 @@ def local(fresh_backend, monkeypatch):
     return fresh_backend
 
 
-def open_page(page_file: str, query: dict | None = None):
-    """A page under AppTest (path relative to tests/), first run done and clean."""
-    from streamlit.testing.v1 import AppTest
-    app = AppTest.from_file(str(ROOT / "tests" / page_file), default_timeout=30)
-    app.query_params.update(query or {})
-    app.run()
-    assert not app.exception, app.exception
-    return app
+@pytest.fixture(scope="module")
+def byte_server():
+    """A loopback server that sends whatever bytes a test sets as its ``body``."""
+    server = ByteServer()
+    yield server
+    server.close()

@@ -1,0 +1,229 @@
+"""The Completions page in headless Chromium against the app on the local backend."""
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlencode
+
+import pytest
+from playwright.sync_api import expect
+
+from lib.saved.sharelink import encode_state
+from tests.support.browser import (assert_no_exception, open_app, set_number, set_slider,
+                                   wait_for_app)
+from tests.support.browser import (button as _button, card as _card, card_text as _text,
+                                   shoot as _shoot)
+
+pytestmark = pytest.mark.e2e
+FINISHED = re.compile(r"· (length|eos|stop) ·")
+NO_EOS_STATE = {"page": "completions", "values": {"logit_bias": {"0": -100.0}}}
+HOSTILE = "Look: <img src=x onerror=alert(1)> and <script>alert(2)</script> done"
+
+
+@pytest.fixture
+def completions(app_server, page, fresh_backend):
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    # Opened through a share link that bans end-of-text (token 0): the local model's text
+    # is random and may otherwise end after a token or two, before a test could watch it.
+    open_app(page, app_server.url, f"Completions?{urlencode(encode_state(NO_EOS_STATE))}")
+    page.dialogs = dialogs
+    return page
+
+
+def _prompt(page, text):
+    box = page.get_by_label("Prompt", exact=True)
+    box.fill(text)
+    return box
+
+
+def _generate(page, prompt="The playground"):
+    _prompt(page, prompt)
+    _button(page, "Generate").click()
+
+
+def _finished(page, i=0):
+    expect(_card(page, i)).to_contain_text("tokens", timeout=30_000)
+    expect(_button(page, "Generate")).to_be_visible(timeout=30_000)
+    wait_for_app(page)
+
+
+def test_text_streams_in_growing_and_finishes(completions, fresh_backend, screenshot_dir):
+    page = completions
+    fresh_backend.configure(tokens_per_second=25)
+    set_number(page, "Max tokens", 60, tab="Output")
+    _generate(page)
+    expect(_button(page, "Stop")).to_be_visible()
+    lengths = set()
+    while _button(page, "Stop").count():
+        lengths.add(len(_text(page)))
+        page.wait_for_timeout(100)
+    assert len({n for n in lengths if n > 0}) >= 2, lengths
+    _finished(page)
+    final = _text(page)
+    assert len(final) >= max(lengths) > 0
+    expect(_card(page)).to_contain_text(FINISHED)
+    expect(page.get_by_text("Time to first token")).to_be_visible()
+    assert_no_exception(page)
+    _shoot(page, screenshot_dir / "completions_finished.png")
+
+
+def test_n3_shows_three_cards_and_the_board(completions, fresh_backend, screenshot_dir):
+    page = completions
+    set_slider(page, "Completions (n)", 3, tab="Output")
+    set_slider(page, "Logprobs", 3, tab="Output")
+    set_number(page, "Max tokens", 40, tab="Output")
+    _generate(page)
+    for i in range(3):
+        _finished(page, i)
+        assert _text(page, i)
+    expect(_card(page, 3)).to_have_count(0)
+    expect(page.get_by_role("heading", name="Choices board")).to_be_visible()
+    expect(page.get_by_role("heading", name="Token probabilities")).to_be_visible()
+    assert page.locator(".tv-tok").count() > 10
+    assert_no_exception(page)
+    _shoot(page, screenshot_dir / "completions_n3.png")
+
+
+def test_stop_keeps_the_partial_text_and_marks_it_stopped(completions, fresh_backend,
+                                                          screenshot_dir):
+    page = completions
+    fresh_backend.configure(tokens_per_second=15)
+    set_number(page, "Max tokens", 2000, tab="Output")
+    _generate(page)
+    expect(_card(page).locator(".ct").first).not_to_have_text("", timeout=20_000)
+    expect(_card(page)).not_to_contain_text("waiting for the first token")
+    _button(page, "Stop").click()
+    _finished(page)
+    expect(_card(page)).to_contain_text("stopped")
+    kept = _text(page)
+    assert kept.strip()
+    page.wait_for_timeout(500)   # nothing more may arrive after Stop
+    assert _text(page) == kept
+    assert_no_exception(page)
+    _shoot(page, screenshot_dir / "completions_stopped.png")
+
+
+def test_stop_answers_while_the_server_is_still_silent(completions, fresh_backend):
+    page = completions
+    fresh_backend.add_fault({"kind": "slow_first_byte", "seconds": 30})
+    _generate(page)
+    expect(page.get_by_text("Waiting for the server…")).to_be_visible()
+    _button(page, "Stop").click()
+    expect(_card(page)).to_contain_text("stopped")     # long before the server's 30 s
+    expect(_button(page, "Generate")).to_be_visible()
+    assert _text(page) == ""
+    assert_no_exception(page)
+
+
+def test_another_click_during_a_stream_loses_nothing(completions, fresh_backend):
+    page = completions
+    fresh_backend.configure(tokens_per_second=20)
+    set_number(page, "Max tokens", 60, tab="Output")
+    _generate(page)
+    expect(_card(page).locator(".ct").first).not_to_have_text("", timeout=20_000)
+    page.get_by_role("tab", name="Seed & bias").click()
+    page.get_by_text("View as code").click()          # reruns the script mid-stream
+    _finished(page)
+    expect(_card(page)).to_contain_text(FINISHED)
+    assert _text(page)
+
+
+def test_ctrl_enter_in_the_prompt_generates(completions, fresh_backend):
+    page = completions
+    box = _prompt(page, "Typed then Ctrl+Enter")
+    box.press("Control+Enter")
+    _finished(page)
+    sent = [r["body"] for r in fresh_backend.requests_seen if r["path"].endswith("/completions")]
+    assert sent and sent[-1]["prompt"] == "Typed then Ctrl+Enter"
+
+
+@pytest.mark.parametrize("fault, words, partial", [
+    ({"kind": "status", "status": 401}, "Invalid API key", False),
+    ({"kind": "status", "status": 429, "retry_after": 0.1, "times": 3}, "Rate limited", False),
+    ({"kind": "status", "status": 500, "times": 3}, "Server error", False),
+    ({"kind": "drop_after", "tokens": 8}, "The stream broke off", True),
+    ({"kind": "error_chunk", "after": 8, "message": "model overloaded"}, "model overloaded", True),
+])
+def test_faults_show_a_clear_message_and_keep_partial_text(completions, fresh_backend,
+                                                           screenshot_dir, fault, words, partial):
+    page = completions
+    fresh_backend.add_fault(fault)
+    _generate(page)
+    alert = page.get_by_test_id("stAlertContentError").filter(has_text=words)
+    expect(alert).to_be_visible(timeout=30_000)
+    expect(_button(page, "Generate")).to_be_visible()
+    text = _text(page)
+    assert bool(text.strip()) == partial
+    # "error" unless the choice had already ended (the demo model may emit eos early).
+    expect(_card(page)).to_contain_text(re.compile(r"· (error|eos|stop) ·"))
+    assert_no_exception(page)
+    name = f"completions_fault_{fault['kind']}_{fault.get('status', '')}.png"
+    _shoot(page, screenshot_dir / name)
+
+
+class _Canned(BaseHTTPRequestHandler):
+    """A server whose only completion is hostile markup (the local models cannot be made
+    to say it), so the page's text rendering can be checked end to end."""
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        body = json.dumps([{"id": "canned/html", "object": "model", "created": 0,
+                            "type": "language", "pricing": {"input": 0, "output": 0}}])
+        self._send(200, "application/json", body.encode())
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        pieces = [HOSTILE[i:i + 7] for i in range(0, len(HOSTILE), 7)]
+        events = []
+        for k, piece in enumerate(pieces):
+            last = k == len(pieces) - 1
+            events.append({"id": "c", "object": "completion.chunk", "choices": [
+                {"index": 0, "text": piece, "finish_reason": "stop" if last else None,
+                 "seed": 1 if last else None, "logprobs": -0.5}],
+                "usage": {"prompt_tokens": 3, "completion_tokens": len(pieces),
+                          "total_tokens": 3 + len(pieces)} if last else None})
+        data = b"".join(b"data: " + json.dumps(e).encode() + b"\n\n" for e in events)
+        self._send(200, "text/event-stream", data + b"data: [DONE]\n\n")
+
+    def _send(self, status, content_type, data):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@pytest.fixture
+def canned_server():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Canned)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+
+
+def test_markup_in_a_completion_is_shown_as_text_and_never_runs(completions, canned_server,
+                                                                screenshot_dir):
+    page = completions
+    page.get_by_text("Custom", exact=True).click()
+    wait_for_app(page)
+    url = page.get_by_role("textbox", name="Base URL")
+    url.fill(canned_server)
+    url.press("Enter")
+    wait_for_app(page)
+    set_slider(page, "Logprobs", 1, tab="Output")
+    _generate(page)
+    _finished(page)
+    card = _card(page)
+    expect(card.locator(".ct")).to_have_text(HOSTILE)
+    assert card.locator("img").count() == 0 and card.locator("script").count() == 0
+    assert page.locator(".tv-body img").count() == 0
+    page.wait_for_timeout(300)
+    assert page.dialogs == []
+    assert_no_exception(page)
+    _shoot(page, screenshot_dir / "completions_markup_as_text.png")
+    page.get_by_text("Local", exact=True).click()     # leave the shared app as we found it
+    wait_for_app(page)
+
