@@ -17,7 +17,7 @@ from lib.api.results import ModelInfo
 from lib.catalogue import COMPLETIONS, ValidationError, build_request
 from lib.connection import Connection
 from lib.saved import history
-from lib.text import choice_board, record as completion_record, token_table as token_view
+from lib.text import choice_board, record as completion_record, token_table
 from lib.text.stream_run import RunView, StreamRun
 from lib.ui import alerts, state
 from lib.ui.text import shown
@@ -97,8 +97,9 @@ def bias_helper(page: str, conn: Connection) -> None:
         table[str(t.token_id)] = float(bias)
     values["logit_bias"] = table
     state.bump_version(page)  # the table widget restarts from the new values
-    st.caption("Added: " + ", ".join(f"{shown(token_view.visible(t.token))} → {shown(t.token_id)}"
-                                      for t in tokens) if tokens else "No tokens came back.")
+    st.caption("Added: " + ", ".join(
+        f"{shown(token_table.visible(t.token))} → {shown(t.token_id)}" for t in tokens)
+        if tokens else "No tokens came back.")
 
 
 GENERATE = "generate"
@@ -224,18 +225,18 @@ def token_probabilities(page: str, view: RunView, requested: bool) -> None:
                                          default=with_numbers[0].index,
                                          key=f"{page}:token_choice") or with_numbers[0].index
             choice = next(c for c in with_numbers if c.index == index)
-        if not token_view.any_alternatives(choice.tokens):
+        if not token_table.any_alternatives(choice.tokens):
             st.caption("Tinted by each sampled token's probability; "
-                       f"{token_view.NO_ALTERNATIVES}."
+                       f"{token_table.NO_ALTERNATIVES}."
                        + (" A stream carries only the sampled token's probability: turn "
                           "streaming off to get the top alternatives." if view.streaming
                           else ""))
-        st.html(token_view.heatmap_html(choice.tokens))
+        st.html(token_table.heatmap_html(choice.tokens))
         _token_table(f"{page}:tokens", choice.tokens, "Completion tokens")
     if view.prompt_tokens:
         st.markdown("**Prompt: which tokens surprised the model**")
-        st.html(token_view.heatmap_html(view.prompt_tokens))
-        worst = token_view.least_likely(view.prompt_tokens)
+        st.html(token_table.heatmap_html(view.prompt_tokens))
+        worst = token_table.least_likely(view.prompt_tokens)
         if worst:
             st.caption("Least likely prompt tokens: " + ", ".join(
                 f"{shown(r.token)} ({r.probability:.1%}, #{r.position})" for r in worst))
@@ -244,7 +245,7 @@ def token_probabilities(page: str, view: RunView, requested: bool) -> None:
 
 def _token_table(key: str, tokens, title: str) -> None:
     with st.expander(f"{title}: table (select a row for its alternatives)"):
-        rows = [asdict(r) for r in token_view.rows(tokens)]
+        rows = [asdict(r) for r in token_table.rows(tokens)]
         picked = st.dataframe(
             rows, key=key, on_select="rerun", selection_mode="single-row", hide_index=True,
             width="stretch",
@@ -254,7 +255,7 @@ def _token_table(key: str, tokens, title: str) -> None:
         if selected:
             tok = tokens[selected[0]]
             st.markdown(f"Token #{selected[0]}: "
-                        + shown(token_view.tooltip(tok).replace("\n", " · ")))
+                        + shown(token_table.tooltip(tok).replace("\n", " · ")))
 
 
 def choices_board(page: str, view: RunView) -> None:
