@@ -18,6 +18,7 @@ from typing import Any, Mapping
 from urllib.parse import urlparse
 
 from lib.api.client import Client
+from lib.api.reading import DEADLINE_ENV, TIMEOUT_ENV
 from lib.api.quoting import short_repr
 
 LOCAL, TOGETHER, CUSTOM = "Local", "Together", "Custom"
@@ -25,14 +26,12 @@ PROVIDERS = (LOCAL, TOGETHER, CUSTOM)
 TOGETHER_BASE_URL = "https://api.together.xyz/v1"
 # Tests and benchmarks run their own backend and point the app at it with this variable.
 LOCAL_URL_ENV = "PLAYGROUND_LOCAL_BACKEND_URL"
-# Seconds to wait for the server's next byte. Raise it for slow self-hosted models; tests
-# lower it to see a timeout without waiting the default minute.
-TIMEOUT_ENV = "PLAYGROUND_TIMEOUT"
+# Seconds to wait for the server's next byte, unless TIMEOUT_ENV says otherwise. Raise it for
+# slow self-hosted models; tests lower it to see a timeout without waiting the default minute.
 CONNECT_TIMEOUT, READ_TIMEOUT = 10.0, 60.0
 # Seconds one run may take in all, however steadily a server keeps sending: a stream that
 # never ends would otherwise hold a worker and a connection for good. The sidebar's
-# "Time limit per run" changes it per session.
-DEADLINE_ENV = "PLAYGROUND_DEADLINE"
+# "Time limit per run" changes it per session; DEADLINE_ENV changes the default.
 DEFAULT_DEADLINE = 600.0
 # Settings read from the environment, else from .streamlit/secrets.toml.
 TOGETHER_KEY_ENV, TOGETHER_URL_ENV = "TOGETHER_API_KEY", "TOGETHER_BASE_URL"
@@ -95,8 +94,6 @@ def _seconds(env: Mapping[str, str], name: str) -> float | None:
     if not 0 < seconds < float("inf"):
         raise ValueError(f"{name} must be a positive number of seconds, got {text!r}")
     return seconds
-
-
 
 
 @dataclass(frozen=True)

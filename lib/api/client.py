@@ -31,7 +31,8 @@ from lib.api.errors import (APIConnectionError, APIStatusError, APITimeoutError,
                             TogetherError, error_class_for)
 from lib.api.http_body import ACCEPT_ENCODING, BodyLimitError, BodyReader, read_all
 from lib.api.image_fetch import fetch_image, image_item
-from lib.api.reading import _READ_SIZE, _TIMEOUT_SETTING, Limits, _chain, _is_timeout, _TimeLimits
+from lib.api.reading import (_READ_SIZE, TIMEOUT_ENV, Limits, _chain, _is_timeout,
+                              _TimeLimits)
 from lib.api.redact import REDACTED, redact, redact_text, remember
 from lib.api.results import (Completion, GeneratedImage, ImageResult, ModelInfo, RateLimits,
                              TokenLogprob)
@@ -286,7 +287,7 @@ class Client:
             return APITimeoutError(self._redact(
                 f"No connection within {connect:g} s (connect timeout): {_reason(exc)}"))
         return APITimeoutError(f"No answer within {read:g} s (read timeout). "
-                               f"Raise {_TIMEOUT_SETTING} to wait longer.")
+                               f"Raise {TIMEOUT_ENV} to wait longer.")
 
     def _redact(self, text: str) -> str:
         """``text`` without this client's key or anything shaped like a key."""

@@ -16,12 +16,11 @@ from lib.api.http_body import BODY_MAX_BYTES, BODY_MAX_WIRE_BYTES
 from lib.api.sse import EVENT_MAX_BYTES
 
 _READ_SIZE = 65536
-# The setting that raises the read timeout: lib.connection.TIMEOUT_ENV, which cannot be
-# imported here because lib.connection imports this module.
-_TIMEOUT_SETTING = "PLAYGROUND_TIMEOUT"
-# The setting (and sidebar field) for Client(deadline=...): lib.connection.DEADLINE_ENV.
-_DEADLINE_SETTING = "PLAYGROUND_DEADLINE"
-
+# The settings that raise the read timeout and the deadline (Client(deadline=...), also
+# the sidebar's field). Named here, where the messages quote them; lib.connection reads
+# them from the environment.
+TIMEOUT_ENV = "PLAYGROUND_TIMEOUT"
+DEADLINE_ENV = "PLAYGROUND_DEADLINE"
 
 
 @dataclass(frozen=True)
@@ -68,13 +67,13 @@ class _TimeLimits:
         now = time.monotonic()
         if self._deadline_at is not None and now >= self._deadline_at:
             return (f"The run took longer than its time limit of {self._deadline:g} s; raise "
-                    f"'Time limit per run' in the sidebar or {_DEADLINE_SETTING}")
+                    f"'Time limit per run' in the sidebar or {DEADLINE_ENV}")
         if self._idle is not None and now - self.last_event_at >= self._idle and (
                 self._idle != self._read_timeout or self.last_data_at > self.last_event_at):
             # An idle limit equal to the read timeout, with nothing at all since the last
             # event, is a plain stall: the caller's message for that fits better.
             return (f"No tokens for {self._idle:g} s, though the connection stayed open; "
-                    f"raise {_TIMEOUT_SETTING} to wait longer")
+                    f"raise {TIMEOUT_ENV} to wait longer")
         return None
 
     def before_read(self) -> None:
