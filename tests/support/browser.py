@@ -134,13 +134,18 @@ def set_slider(page: Page, label: str, target: int, tab: str | None = None) -> N
 
 
 def pick(page: Page, label: str, option: str) -> None:
-    """Choose in a selectbox by typing: the list filters to the option, Enter picks it."""
+    """Choose in a selectbox by typing: the list filters to the option, a click picks it.
+
+    Not Enter: Enter takes the highlighted option, which can still be the first of the
+    unfiltered list while the filter catches up (a sweep's Y axis once stayed "None").
+    """
     box = page.get_by_test_id("stSelectbox").filter(has_text=label).locator("input")
     for _ in range(3):
         box.click()
         box.fill(option)
-        if page.get_by_role("option", name=option).count() == 1:
-            box.press("Enter")
+        choice = page.get_by_role("option", name=option)
+        if choice.count() == 1:
+            choice.click()
             wait_for_app(page)
             return
         box.press("Escape")
