@@ -2,7 +2,7 @@
 import streamlit as st
 
 from lib.saved import history
-from lib.ui import alerts, history_view as view
+from lib.ui import account, alerts, history_view as view
 from lib.ui.sidebar import connection_sidebar
 from lib.ui.text import shown
 
@@ -14,7 +14,7 @@ conn = connection_sidebar()
 st.title("History")
 
 try:
-    store = history.History()
+    store = account.history_store()
     st.caption(f"Kept in {shown(store.path)}.")
     search_col, model_col, page_col = st.columns([2, 1, 1])
     search = search_col.text_input("Search prompts", key=f"{PAGE}:search")

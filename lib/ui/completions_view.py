@@ -19,7 +19,7 @@ from lib.connection import Connection
 from lib.saved import history
 from lib.text import choice_board, record as completion_record, token_table
 from lib.text.stream_run import RunView, StreamRun
-from lib.ui import alerts, state
+from lib.ui import account, alerts, state
 from lib.ui.text import shown
 from lib.ui.widgets import param_widget
 
@@ -170,7 +170,7 @@ def history_recorder(conn: Connection, body: dict[str, Any], model: ModelInfo | 
     Compare and Presenter record their runs the same way, under their own page name.
     """
     try:
-        store = history.History()
+        store = account.history_store()
         run_id = completion_record.record_start(store, body, conn.provider, conn.base_url,
                                                 conn.api_key, page=page)
     except history.HistoryError as exc:

@@ -14,12 +14,11 @@ import streamlit as st
 
 from lib.catalogue import COMPLETIONS, IMAGES
 from lib.connection import Connection
-from lib.images.store import ImageStore
 from lib.saved import history
 from lib.saved.run_settings import settings_from_request
 from lib.text import replay
 from lib.text.stream_run import StreamRun
-from lib.ui import alerts, state, stream_view, sweep_view
+from lib.ui import account, alerts, state, stream_view, sweep_view
 from lib.ui.text import shown
 
 PAGE = "history"
@@ -65,7 +64,7 @@ def _outputs(run: history.Run) -> None:
     st.html(stream_view.CSS)
     if not run.outputs:
         st.caption("No outputs were recorded.")
-    store = ImageStore()
+    store = account.image_store()
     for out in run.outputs:
         if "file" in out:
             try:

@@ -25,11 +25,11 @@ from lib.images.grid import display_copy
 from lib.images.png_settings import ImageSettingsError, read_png_settings
 from lib.images.run import (BATCH, FAILED, OK, RUNNING, STOPPED, SWEEP, ImageRun, cached, grid_png,
                             image_png, zip_bytes)
-from lib.images.store import ImageStore
 from lib.images.sweep import (AXES, CONFIRM_ABOVE, SEED, SweepError, describe_plan, layout_of,
                               plan_from_text, sweep_plot)
+from lib.images.store import ImageStore
 from lib.saved import history
-from lib.ui import alerts, state
+from lib.ui import account, alerts, state
 from lib.ui.text import shown
 
 PAGE = "images"
@@ -42,11 +42,6 @@ STORE_MAX_BYTES = 2 * 2**30
 # (label, width : height) for the aspect buttons; the longer side is kept.
 ASPECTS = (("1:1", 1, 1), ("4:3", 4, 3), ("3:4", 3, 4), ("3:2", 3, 2), ("2:3", 2, 3),
            ("16:9", 16, 9), ("9:16", 9, 16))
-
-
-@st.cache_resource
-def image_store() -> ImageStore:
-    return ImageStore()
 
 
 @st.cache_resource
@@ -162,7 +157,7 @@ def _client_call(conn: Connection) -> Callable[[dict], Any]:
 
 def _history_start(run: ImageRun, conn: Connection) -> None:
     try:
-        run.history_id = history.History().record(
+        run.history_id = account.history_store().record(
             history.Run(page=PAGE, model=str(run.request.get("model", "")),
                         request=run.request, provider=conn.provider, base_url=conn.base_url,
                         metrics={"kind": run.kind, "requests": len(run.requests)},
@@ -178,7 +173,7 @@ def _history_finish(run: ImageRun, conn: Connection) -> None:
     status = {OK: history.OK, STOPPED: history.STOPPED}.get(run.status, history.FAILED)
     error = None if not run.failures else "; ".join(f.message for f in run.failures[:3])
     try:
-        history.History().update(
+        account.history_store().update(
             run.history_id, secret=conn.api_key, status=status,
             error=error if status != history.OK or error else None,
             outputs=run.history_outputs(),
@@ -197,7 +192,7 @@ def execute(run: ImageRun, plans: list[PlannedRequest], conn: Connection,
     out, and the run keeps what arrived as "stopped".
     """
     st.session_state[RUN] = run
-    store = image_store()
+    store = account.image_store()
     store.prune(STORE_MAX_BYTES)
     _history_start(run, conn)
     stop_slot.button("Stop", key=f"{PAGE}:stop", icon=":material/stop_circle:",
@@ -322,7 +317,7 @@ def _tile_actions(run: ImageRun, position: int, store: ImageStore) -> None:
 @st.dialog("Image", width="large")
 def enlarge(run: ImageRun, position: int) -> None:
     image = run.images[position]
-    store = image_store()
+    store = account.image_store()
     try:
         data = store.get(image.key)
     except KeyError:
@@ -353,7 +348,7 @@ def results() -> None:
     run: ImageRun | None = st.session_state.get(RUN)
     if run is None:
         return
-    store = image_store()
+    store = account.image_store()
     (st.warning if run.status in (STOPPED, FAILED) or run.failures else st.caption)(
         run.summary())
     for failure in run.failures:

@@ -10,9 +10,9 @@ import streamlit as st
 
 from lib.catalogue import COMPLETIONS
 from lib.saved import history
-from lib.saved.presets import Preset, PresetError, PresetStore
+from lib.saved.presets import Preset, PresetError
 from lib.text import replay
-from lib.ui import alerts, state, stream_view
+from lib.ui import account, alerts, state, stream_view
 from lib.ui.model_picker import TEXT_TYPES, list_models
 from lib.ui.text import shown
 
@@ -34,7 +34,7 @@ def hide_chrome() -> None:
 
 def scenes() -> list[Preset]:
     try:
-        return PresetStore().list("completions")
+        return account.preset_store().list("completions")
     except PresetError as exc:
         alerts.warning(str(exc))
         return []
@@ -67,7 +67,7 @@ def apply_scene(preset: Preset) -> None:
 
 def recorded_runs() -> list[history.Run]:
     try:
-        return [r for r in history.History().list(page="completions", limit=20)
+        return [r for r in account.history_store().list(page="completions", limit=20)
                 if r.status == history.OK]
     except history.HistoryError:
         return []
@@ -76,7 +76,7 @@ def recorded_runs() -> list[history.Run]:
 def play_back(run_id: int) -> None:
     """A recorded run at its recorded pace (long pauses shortened), marked as a replay."""
     try:
-        run = history.History().get(run_id)
+        run = account.history_store().get(run_id)
     except history.HistoryError as exc:
         alerts.error(str(exc))
         return

@@ -10,14 +10,14 @@ import streamlit as st
 
 from lib.catalogue import ENDPOINTS
 from lib.saved import presets
-from lib.saved.presets import Preset, PresetError, PresetStore
-from lib.ui import alerts, state
+from lib.saved.presets import Preset, PresetError
+from lib.ui import account, alerts, state
 from lib.ui.text import shown
 
 
 def presets_panel(page: str, endpoint_name: str, *, expanded: bool = False) -> None:
     """Presets of ``endpoint_name`` ("completions"/"images") for the page's values."""
-    store = PresetStore()
+    store = account.preset_store()
     message_key = f"{page}:preset_message"
     with st.expander("Presets", icon=":material/bookmarks:", expanded=expanded):
         try:
@@ -98,7 +98,7 @@ def _save(page: str, endpoint_name: str, name_key: str, replace: bool,
     values = state.page_values(page, ENDPOINTS[endpoint_name])
     pinned = st.session_state.get(state.pinned_key(page), [])
     try:
-        saved = PresetStore().save(Preset(st.session_state.get(name_key, ""), endpoint_name,
+        saved = account.preset_store().save(Preset(st.session_state.get(name_key, ""), endpoint_name,
                                           dict(values), list(pinned)), replace=replace)
     except PresetError as exc:
         st.session_state[message_key] = (False, str(exc) + (
@@ -110,7 +110,7 @@ def _save(page: str, endpoint_name: str, name_key: str, replace: bool,
 
 def _rename(page: str, endpoint_name: str, old: str, name_key: str, message_key: str) -> None:
     try:
-        renamed = PresetStore().rename(endpoint_name, old, st.session_state.get(name_key, ""))
+        renamed = account.preset_store().rename(endpoint_name, old, st.session_state.get(name_key, ""))
     except PresetError as exc:
         st.session_state[message_key] = (False, str(exc))
         return
@@ -122,7 +122,7 @@ def _import(page: str, upload, replace: bool, message_key: str) -> None:
     if upload is None:
         return
     try:
-        added = PresetStore().import_json(upload.getvalue(), replace=replace)
+        added = account.preset_store().import_json(upload.getvalue(), replace=replace)
     except PresetError as exc:
         st.session_state[message_key] = (False, f"Nothing was imported. {exc}")
         return

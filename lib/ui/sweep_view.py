@@ -15,7 +15,7 @@ from lib.connection import Connection
 from lib.saved import history
 from lib.text import sweep as text_sweep
 from lib.text.sweep import CellResult, Plan, SweepRun
-from lib.ui import alerts, state, stream_view
+from lib.ui import account, alerts, state, stream_view
 from lib.ui.model_picker import list_models
 from lib.ui.text import shown
 
@@ -78,7 +78,7 @@ def start(conn: Connection, p: Plan) -> SweepRun:
 
 def _recorder(conn: Connection, p: Plan):
     try:
-        store = history.History()
+        store = account.history_store()
         run_id = store.record(history.Run(
             page=PAGE, model=str(p.base.get("model", "")), request=p.base,
             provider=conn.provider, base_url=conn.base_url,
