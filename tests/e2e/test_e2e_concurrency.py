@@ -32,6 +32,20 @@ def _rss_mb(proc: psutil.Process) -> float:
     return sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)]) / 2**20
 
 
+def _steady_rss_mb(proc: psutil.Process, timeout: float = 30.0) -> float:
+    """The server's memory once it stops moving (a closed session is dropped a little
+    later): two readings half a second apart within 1 MB, or the last one at the timeout."""
+    deadline = time.monotonic() + timeout
+    last = _rss_mb(proc)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = _rss_mb(proc)
+        if abs(now - last) < 1:
+            return now
+        last = now
+    return last
+
+
 def _start(page, app_url: str, backend_url: str, key: str, prompt: str) -> None:
     open_app(page, app_url, "Completions")
     use_custom_provider(page, backend_url, key)
@@ -99,8 +113,7 @@ def test_ten_sessions_stream_at_once_and_stay_apart(browser, tmp_path):
         button(page, "Generate").click()
         expect(card(page)).to_contain_text(ENDED, timeout=60_000)
         warm.close()
-        time.sleep(3)
-        baseline = _rss_mb(proc)
+        baseline = _steady_rss_mb(proc)
 
         peak = [baseline]
         sampling = threading.Event()

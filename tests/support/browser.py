@@ -93,11 +93,16 @@ def card_text(page: Page, i: int = 0, prefix: str = "") -> str:
     return "".join(card(page, i, prefix).locator(".ct:not(.ct-wait)").all_inner_texts())
 
 
+def settled(page: Page) -> None:
+    """Wait until the browser has laid out and painted twice since now (after a resize)."""
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
 def shoot(page: Page, path) -> None:
     """The whole page: Streamlit scrolls inside its own container, so grow the viewport."""
     size = page.viewport_size
     page.set_viewport_size({"width": size["width"], "height": 2400})
-    page.wait_for_timeout(300)
+    settled(page)
     page.screenshot(path=str(path))
     page.set_viewport_size(size)
 

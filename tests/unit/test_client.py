@@ -33,12 +33,6 @@ def completion_bodies(backend) -> list[dict]:
     return [r["body"] for r in backend.requests_seen if r["path"] == "/v1/completions"]
 
 
-@pytest.fixture
-def local(fresh_backend):
-    """The shared backend, reset, with an empty request log so tests can count requests."""
-    fresh_backend.clear_requests()
-    return fresh_backend
-
 
 # ------------------------------------------------------------------ completions
 

@@ -18,11 +18,6 @@ PARAMS = {"model": IMAGE, "prompt": "a lighthouse", "width": 64, "height": 64, "
           "seed": 40}
 
 
-@pytest.fixture
-def local(fresh_backend):
-    fresh_backend.clear_requests()
-    return fresh_backend
-
 
 def client(backend) -> Client:
     return Client(api_key="tgp_v1_images-test-key-0123456789", base_url=backend.base_url)

@@ -23,11 +23,6 @@ GLACIAL = 0.02  # tokens per second: 50 s between tokens
 WAIT = 15.0     # generous bound for things that should take milliseconds
 
 
-@pytest.fixture
-def local(fresh_backend):
-    fresh_backend.clear_requests()
-    return fresh_backend
-
 
 def client(backend, **kwargs) -> Client:
     return Client(api_key="", base_url=backend.base_url, **kwargs)
