@@ -16,6 +16,8 @@ from .ngram import NgramModel
 from .tokenizer import EOT_TEXT, Tokenizer
 
 CONTEXT_LENGTH = 4096
+# Greedy decoding carries a repetition guard (lib.local_backend.generation): the listing says so.
+GREEDY_NOTE = "At temperature 0 it never repeats a 4-token sequence, to stop greedy loops."
 CREATED = 1_735_689_600  # 2025-01-01: fixed, so listings are reproducible
 
 
@@ -42,10 +44,11 @@ class ModelCard:
 
 CARDS = (
     ModelCard("local/ngram-docs", "language", "Local demo n-gram (stdlib docstrings)",
-              "4-gram model trained at start-up on Python standard-library docstrings.", "docs"),
+              "4-gram model trained at start-up on Python standard-library docstrings. "
+              + GREEDY_NOTE, "docs"),
     ModelCard("local/ngram-code", "code", "Local demo n-gram (stdlib code)",
-              "4-gram model trained at start-up on Python standard-library source lines.",
-              "code"),
+              "4-gram model trained at start-up on Python standard-library source lines. "
+              + GREEDY_NOTE, "code"),
     ModelCard("local/procedural-image", "image", "Local demo procedural images",
               "Deterministic gradients, shapes and noise from the prompt, seed and settings."),
     ModelCard("local/keyword-guard", "moderation", "Local demo keyword guard",

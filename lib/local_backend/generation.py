@@ -4,6 +4,13 @@ A ``ChoiceGenerator`` advances one token per ``step()`` so streams generate lazi
 non-streamed requests simply run it to the end. Stop sequences are honoured in streams too:
 text that might be the start of a stop sequence is held back until it is resolved, so no
 byte past a stop sequence is ever sent.
+
+Greedy decoding (temperature 0) carries a repetition guard, like Hugging Face's
+``no_repeat_ngram_size``: it never emits a token that would repeat a ``NO_REPEAT_NGRAM``-token
+sequence already in the prompt or output. A 4-gram model sees only 3 tokens back, so plain
+arg-max falls into a cycle as soon as 3 tokens recur ("sectionsectionsection…"); the guard
+takes the next most likely token instead. Reported logprobs are untouched, so the token
+view shows where the guard passed over the favourite.
 """
 from __future__ import annotations
 
@@ -15,6 +22,8 @@ from . import guard
 from .ngram import NgramModel
 from .sampling import SamplingParams, sample
 from .tokenizer import EOT_ID, Tokenizer
+
+NO_REPEAT_NGRAM = 4  # the greedy guard's sequence length (the n-gram model's order)
 
 
 @dataclass
@@ -69,6 +78,11 @@ class ChoiceGenerator:
         self.finish_reason: str | None = None
         self.moderation: dict | None = None
         self._longest_stop = max((len(s) for s in self.stop), default=0)
+        # (n-1)-token prefix -> tokens that followed it, for the greedy repetition guard
+        self._followers: dict[tuple[int, ...], set[int]] = {}
+        if self.params.temperature == 0:
+            for end in range(NO_REPEAT_NGRAM, len(self.context) + 1):
+                self._remember(self.context[end - NO_REPEAT_NGRAM:end])
 
     @property
     def finished(self) -> bool:
@@ -94,7 +108,7 @@ class ChoiceGenerator:
         tail = self.context[-(self.model.order - 1):]
         allowed = self.tokenizer.continuations(self.heal) if self.heal else None
         draw = sample(self.model.probabilities(tail), self.params, self.seen, self.generated,
-                      self.rng, allowed)
+                      self.rng, allowed, self._repeats())
         text = self.tokenizer.token_text(draw.token_id)[len(self.heal):]
         self.heal = ""
         top = None
@@ -112,6 +126,8 @@ class ChoiceGenerator:
         self.full += text
         self.token_ends.append(len(self.full))
         self.context.append(draw.token_id)
+        if self.params.temperature == 0:
+            self._remember(self.context[-NO_REPEAT_NGRAM:])
         if draw.token_id < self.model.vocab_size:
             self.seen[draw.token_id] += 1
             self.generated[draw.token_id] += 1
@@ -122,6 +138,18 @@ class ChoiceGenerator:
         if len(self.tokens) >= self.max_tokens:
             return self._release_to(len(self.full), "length", token)
         return self._release_to(len(self.full) - self._held(), None, token)
+
+    def _remember(self, ngram: list[int]) -> None:
+        if len(ngram) == NO_REPEAT_NGRAM:
+            self._followers.setdefault(tuple(ngram[:-1]), set()).add(ngram[-1])
+
+    def _repeats(self) -> list[int]:
+        """Tokens that would repeat a sequence already seen (greedy only; see the module)."""
+        if self.params.temperature != 0:
+            return []
+        prefix = tuple(self.context[len(self.context) - NO_REPEAT_NGRAM + 1:])
+        vocab = self.model.vocab_size
+        return [t for t in self._followers.get(prefix, ()) if t < vocab]
 
     def _finish(self, reason: str, token: Token | None, special: bool = False) -> Emission:
         emission = self._release_to(len(self.full), reason, token)

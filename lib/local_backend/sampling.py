@@ -7,7 +7,8 @@ Order of operations (each one is real, none is cosmetic):
    -> the *reported* logprobs are the log-softmax at this point, i.e. after bias and
       penalties but before temperature and truncation, so they describe the distribution
       the request shaped rather than an artefact of the sampler settings;
-4. temperature (0 means greedy: the arg-max is taken and 5-6 are skipped);
+4. temperature (0 means greedy: the arg-max is taken and 5-6 are skipped; the caller may
+   name tokens greedy decoding must pass over, see ``generation``'s repetition guard);
 5. top_k, then top_p (nucleus), then min_p truncation;
 6. one uniform draw from ``numpy.random.Generator(PCG64(seed))``.
 """
@@ -77,9 +78,18 @@ def _top_alternatives(logprobs: np.ndarray, k: int, chosen: int) -> dict[int, fl
 
 
 def choose(logits: np.ndarray, params: SamplingParams, temperature: float,
-           rng: np.random.Generator) -> int:
-    """Steps 4-6 on already shaped logits; sorts only when top_p needs an order."""
+           rng: np.random.Generator, avoid: list[int] = ()) -> int:
+    """Steps 4-6 on already shaped logits; sorts only when top_p needs an order.
+
+    ``avoid`` only acts at temperature 0: the arg-max among the other tokens is taken
+    (unless that leaves none), so the reported logprobs stay the model's own.
+    """
     if temperature == 0:
+        if len(avoid):
+            passed = logits.copy()
+            passed[list(avoid)] = -np.inf
+            if np.isfinite(passed).any():
+                return int(np.argmax(passed))
         return int(np.argmax(logits))
     scaled = logits / temperature
     candidates = None
@@ -105,12 +115,14 @@ def choose(logits: np.ndarray, params: SamplingParams, temperature: float,
 
 
 def sample(probs: np.ndarray, params: SamplingParams, seen: np.ndarray, generated: np.ndarray,
-           rng: np.random.Generator, allowed: np.ndarray | None = None) -> Draw:
-    """``allowed`` (a boolean mask) restricts the draw, e.g. for token healing."""
+           rng: np.random.Generator, allowed: np.ndarray | None = None,
+           avoid: list[int] = ()) -> Draw:
+    """``allowed`` (a boolean mask) restricts the draw, e.g. for token healing; ``avoid``
+    is what a greedy draw passes over (see ``choose``)."""
     logits = shaped_logits(probs, params, seen, generated)
     if allowed is not None:
         logits[~allowed] = -np.inf
-    token = choose(logits, params, params.temperature, rng)
+    token = choose(logits, params, params.temperature, rng, avoid)
     reported = log_softmax(logits)
     top = _top_alternatives(reported, params.logprobs, token) if params.logprobs else None
     return Draw(token, float(reported[token]), top)
