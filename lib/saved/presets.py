@@ -2,7 +2,9 @@
 
 Presets are per endpoint ("completions" or "images"): the Compare and Sweep pages use the
 completions presets. A preset holds only the values it cares about; ``apply_to`` lays
-them over the page's current values, so picking "Creative" keeps the prompt and model.
+them over the page's current values, so picking "Creative" keeps the model. The built-in
+completions presets carry a sample prompt that reads sensibly on a hosted model and on the
+local docstring model alike: they are Presenter mode's scenes, and a scene must run as is.
 
 The store's file has the same format as an export, and every way in (the file, an import)
 goes through one parser that checks each value with ``lib.catalogue`` and bounds sizes,
@@ -17,7 +19,8 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from lib.api.quoting import clip, short_repr
-from lib.catalogue import ENDPOINTS, ValidationError, validate
+from lib.catalogue import ENDPOINTS, ValidationError
+from lib.param_settings import ParamSettings
 from lib.saved.datadir import data_dir, write_private
 
 FILE_NAME = "presets.json"
@@ -48,7 +51,7 @@ class Preset:
     builtin: bool = False
 
     def apply_to(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        """The page's values with this preset's laid over them (prompt, model kept)."""
+        """The page's values with this preset's laid over them (what it leaves out is kept)."""
         return {**values, **self.values}
 
     def to_json(self) -> dict[str, Any]:
@@ -68,20 +71,24 @@ BUILTINS: tuple[Preset, ...] = (
     _builtin("Deterministic", "completions",
              "Temperature 0 always takes the most likely token; the fixed seed makes any "
              "remaining randomness repeatable, so the same prompt gives the same text.",
-             {"temperature": 0.0, "seed": 42}),
+             {"prompt": "The function returns", "max_tokens": 80, "temperature": 0.0,
+              "seed": 42}),
     _builtin("Creative", "completions",
              "Temperature 1.1 flattens the odds, top p 0.95 still cuts the unlikely tail, and "
              "the presence and frequency penalties push towards new words and topics.",
-             {"temperature": 1.1, "top_p": 0.95, "presence_penalty": 0.5,
+             {"prompt": "Python's standard library includes a module for", "max_tokens": 80,
+              "temperature": 1.1, "top_p": 0.95, "presence_penalty": 0.5,
               "frequency_penalty": 0.3}),
     _builtin("Strict factual", "completions",
              "Temperature 0.2 and top p 0.5 keep to the most likely tokens; repetition "
              "penalty 1.1 stops it from looping on the same phrase.",
-             {"temperature": 0.2, "top_p": 0.5, "repetition_penalty": 1.1}),
+             {"prompt": "If the file does not exist,", "max_tokens": 80, "temperature": 0.2,
+              "top_p": 0.5, "repetition_penalty": 1.1}),
     _builtin("Sampler off (neutral)", "completions",
              "Samples straight from the model's distribution: temperature 1, no top p, min p "
              "or penalties, and top k at its maximum. Useful to see the raw model.",
-             {"temperature": 1.0, "top_p": 1.0, "top_k": 100_000, "min_p": 0.0,
+             {"prompt": "The timeout argument", "max_tokens": 80,
+              "temperature": 1.0, "top_p": 1.0, "top_k": 100_000, "min_p": 0.0,
               "repetition_penalty": 1.0, "presence_penalty": 0.0, "frequency_penalty": 0.0},
              pinned=_NEUTRAL),
     _builtin("Fast draft", "images",
@@ -246,20 +253,15 @@ def parse_preset(item: Any, *, where: str) -> Preset:
     if not isinstance(values, dict):
         raise PresetError(f"{label}: values must be an object, got {short_repr(values)}.")
     try:
-        clean = validate(endpoint, values, require=False)
+        settings = ParamSettings(endpoint, values, item.get("pinned", [])).parse()
     except ValidationError as exc:
         raise PresetError(f"{label}: " + "; ".join(
             f"field {short_repr(e.field)}: {clip(e.message)}" for e in exc.errors)) from None
-    pinned = item.get("pinned", [])
-    if not isinstance(pinned, list) or not all(
-            isinstance(n, str) and n in endpoint.names for n in pinned):
-        raise PresetError(f"{label}: pinned must list parameter names of {page}, "
-                          f"got {short_repr(pinned)}.")
     description = item.get("description", "")
     if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
         raise PresetError(f"{label}: description must be text of at most {MAX_DESCRIPTION} "
                           "characters.")
-    return Preset(name, page, clean, list(dict.fromkeys(pinned)), description)
+    return Preset(name, page, dict(settings.values), list(settings.pinned), description)
 
 
 def _check_name(name: Any, where: str) -> str:

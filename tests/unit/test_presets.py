@@ -62,10 +62,18 @@ def test_neutral_sampler_sends_its_neutral_values_explicitly():
         1.0, 1.0, 1.0, 0.0, 0.0, 0.0)
 
 
-def test_apply_keeps_prompt_and_model():
+def test_apply_keeps_what_the_preset_leaves_out():
     creative = next(p for p in BUILTINS if p.name == "Creative")
-    out = creative.apply_to({"model": "m", "prompt": "hello", "temperature": 0.7})
-    assert (out["model"], out["prompt"], out["temperature"]) == ("m", "hello", 1.1)
+    out = creative.apply_to({"model": "m", "prompt": "hello", "temperature": 0.7, "n": 3})
+    assert (out["model"], out["n"], out["temperature"]) == ("m", 3, 1.1)
+
+
+def test_every_builtin_completions_preset_is_a_scene_that_runs_as_is():
+    """Presenter shows them as scenes: Generate right after opening must send something."""
+    for preset in (p for p in BUILTINS if p.page == "completions"):
+        values = preset.apply_to({**ENDPOINTS["completions"].defaults(), "model": "m"})
+        body = build_request(ENDPOINTS["completions"], values, preset.pinned)
+        assert body["prompt"].strip() and body["max_tokens"] <= 100, preset.name
 
 
 def test_builtins_are_listed_first_and_cannot_be_changed(store):
