@@ -148,9 +148,15 @@ def _listed_urls(text: str) -> tuple[str, ...]:
 
 
 def load_settings(env: Mapping[str, str] = os.environ,
-                  secrets: Mapping[str, Any] | None = None) -> Settings:
-    """The settings from the environment, else secrets.toml; ValueError names a bad one."""
+                  secrets: Mapping[str, Any] | None = None, *, team: bool = False) -> Settings:
+    """The settings from the environment, else secrets.toml; ValueError names a bad one.
+
+    ``team``: a shared deployment, where Custom (a request this server makes to a URL a
+    visitor types) is off unless the operator switches it on or lists its URLs.
+    """
     text = {name: _setting(name, env, secrets) for name in SETTING_NAMES}
+    if team and not text[CUSTOM_SWITCH_ENV] and not text[CUSTOM_URLS_ENV]:
+        text[CUSTOM_SWITCH_ENV] = "off"
     return Settings(
         together_key=text[TOGETHER_KEY_ENV] or None, custom_key=text[CUSTOM_KEY_ENV] or None,
         together_base_url=(text[TOGETHER_URL_ENV] or TOGETHER_BASE_URL).rstrip("/"),

@@ -25,6 +25,7 @@ from typing import Any, Callable
 from lib.api.redact import redact
 from lib.api.untrusted import integer, json_tree, number, text
 from lib.saved.datadir import data_dir, private_file, private_folder
+from lib.saved.owner import LOCAL_OWNER, check_owner
 
 OK, STOPPED, FAILED = "ok", "stopped", "failed"
 STATUSES = (OK, STOPPED, FAILED)
@@ -95,10 +96,14 @@ _UPDATABLE = {f.name for f in fields(Run)} - {"id", "created", "unreadable"}
 
 
 class History:
-    """The run log at ``path`` (default: ``history.db`` in the user's data folder)."""
+    """The run log at ``path`` (default: ``history.db`` in the user's data folder), as
+    ``owner`` sees it: every row it writes is theirs, and it reads, changes and deletes only
+    theirs. Another owner's run id is answered exactly like one that does not exist."""
 
-    def __init__(self, path: str | Path | None = None, *, timeout: float = 5.0):
+    def __init__(self, path: str | Path | None = None, *, owner: str = LOCAL_OWNER,
+                 timeout: float = 5.0):
         self.path = Path(path) if path is not None else default_path()
+        self.owner = check_owner(owner)
         self.timeout = timeout
         try:
             private_folder(self.path.parent)
@@ -119,6 +124,7 @@ class History:
         """Store a new run (credentials scrubbed) and return its id."""
         _check_status(run.status)
         row = _to_row(run, secret)
+        row["owner"] = self.owner
         names = ", ".join(row)
         marks = ", ".join("?" for _ in row)
         with self._connect() as conn:
@@ -143,24 +149,34 @@ class History:
             row["search"] = _search_text(clean["request"])
         sets = ", ".join(f"{name} = ?" for name in row)
         with self._connect() as conn:
-            cur = conn.execute(f"UPDATE runs SET {sets} WHERE id = ?", [*row.values(), run_id])
+            cur = conn.execute(f"UPDATE runs SET {sets} WHERE id = ? AND owner = ?",
+                               [*row.values(), run_id, self.owner])
             return cur.rowcount > 0
 
     def delete(self, run_id: int) -> bool:
         with self._connect() as conn:
-            return conn.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount > 0
+            return conn.execute("DELETE FROM runs WHERE id = ? AND owner = ?",
+                                (run_id, self.owner)).rowcount > 0
 
     def delete_all(self) -> int:
-        """Forget every run; returns how many there were."""
+        """Forget every run of this owner; returns how many there were."""
         with self._connect() as conn:
-            return conn.execute("DELETE FROM runs").rowcount
+            return conn.execute("DELETE FROM runs WHERE owner = ?", (self.owner,)).rowcount
+
+    def assign(self, to_owner: str) -> int:
+        """Give every run of this owner to ``to_owner`` (the admin command that hands
+        personal-mode runs to a signed-in person); returns how many moved."""
+        to_owner = check_owner(to_owner)
+        with self._connect() as conn:
+            return conn.execute("UPDATE runs SET owner = ? WHERE owner = ?",
+                                (to_owner, self.owner)).rowcount
 
     # ------------------------------------------------------------ reading
 
     def get(self, run_id: int) -> Run | None:
         with self._connect() as conn:
-            row = conn.execute(f"SELECT {_SELECT} FROM runs WHERE id = ?",
-                               (run_id,)).fetchone()
+            row = conn.execute(f"SELECT {_SELECT} FROM runs WHERE id = ? AND owner = ?",
+                               (run_id, self.owner)).fetchone()
         return _from_row(row) if row else None
 
     def list(self, search: str | None = None, model: str | None = None,
@@ -172,7 +188,7 @@ class History:
         """
         if limit < 0 or offset < 0:
             raise ValueError(f"limit and offset must be 0 or more, got {limit} and {offset}")
-        where, args = _filters(search, model, page)
+        where, args = _filters(self.owner, search, model, page)
         with self._connect() as conn:
             rows = conn.execute(
                 f"SELECT {_SELECT_LIGHT} FROM runs {where} ORDER BY created DESC, id DESC "
@@ -182,7 +198,7 @@ class History:
     def count(self, search: str | None = None, model: str | None = None,
               page: str | None = None) -> int:
         """How many runs ``list`` would page through with the same filters."""
-        where, args = _filters(search, model, page)
+        where, args = _filters(self.owner, search, model, page)
         with self._connect() as conn:
             return conn.execute(f"SELECT count(*) FROM runs {where}", args).fetchone()[0]
 
@@ -194,7 +210,8 @@ class History:
 
     def _distinct(self, column: str) -> list[str]:
         with self._connect() as conn:
-            rows = conn.execute(f"SELECT DISTINCT {column} FROM runs ORDER BY {column}")
+            rows = conn.execute(f"SELECT DISTINCT {column} FROM runs WHERE owner = ? "
+                                f"ORDER BY {column}", (self.owner,))
             return [r[0] for r in rows]
 
     # ------------------------------------------------------------ plumbing
@@ -368,9 +385,9 @@ def _json_column(name: str, raw: Any, problems: list[str]) -> Any:
     return items
 
 
-def _filters(search: str | None, model: str | None, page: str | None
+def _filters(owner: str, search: str | None, model: str | None, page: str | None
              ) -> tuple[str, list[Any]]:
-    clauses, args = [], []
+    clauses, args = ["owner = ?"], [owner]
     if search and search.strip():
         clauses.append("instr(search, ?) > 0")
         args.append(search.strip().casefold())
@@ -380,7 +397,7 @@ def _filters(search: str | None, model: str | None, page: str | None
     if page:
         clauses.append("page = ?")
         args.append(page)
-    return ("WHERE " + " AND ".join(clauses) if clauses else ""), args
+    return "WHERE " + " AND ".join(clauses), args
 
 
 # ---------------------------------------------------------------- schema
@@ -419,8 +436,15 @@ def _loads_or_empty(raw: Any) -> Any:
     return _json_column("request", raw, [])
 
 
+def _v3(conn: sqlite3.Connection) -> None:
+    """Whose run each row is. Rows already there were written in personal mode: they
+    belong to the local owner, whom no signed-in person is, until an admin assigns them."""
+    conn.execute(f"ALTER TABLE runs ADD COLUMN owner TEXT NOT NULL DEFAULT '{LOCAL_OWNER}'")
+    conn.execute("CREATE INDEX runs_owner_created ON runs (owner, created)")
+
+
 # MIGRATIONS[i] takes a database from schema version i to i + 1 (user_version 0 = empty).
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -15,7 +15,7 @@ import streamlit as st
 
 from lib import connection
 from lib.connection import CUSTOM, LOCAL, TOGETHER, Connection, Settings, TypedKeys
-from lib.ui import alerts, state
+from lib.ui import account, alerts, state
 
 PROVIDER, API_KEY, CUSTOM_URL = "provider", "api_key", "custom_base_url"
 # The Custom provider's own typed key, the origin it was typed for, and (bound, now) when a
@@ -33,7 +33,20 @@ def _secrets() -> dict[str, Any]:
 
 
 def _settings() -> Settings:
-    return connection.load_settings(os.environ, _secrets())
+    return connection.load_settings(os.environ, _secrets(), team=account.team_mode())
+
+
+def _admitted() -> bool:
+    """Whether this session may go on (team mode: signed in and allowed; otherwise the
+    signed-out screen is drawn). Personal mode warns when its key is open to the network."""
+    if not account.gate():
+        return False
+    try:
+        settings = _settings()
+    except ValueError:
+        return True  # the sidebar names the bad setting
+    account.exposure_warning(bool(settings.together_key or settings.custom_key))
+    return True
 
 
 def _resolve(provider: str, settings: Settings) -> Connection:
@@ -44,7 +57,10 @@ def _resolve(provider: str, settings: Settings) -> Connection:
 
 
 def current_connection() -> Connection | None:
-    """The connection the sidebar last chose, without drawing it (presenter mode hides it)."""
+    """The connection the sidebar last chose, without drawing it (presenter mode hides it);
+    None when signed out."""
+    if not _admitted():
+        return None
     try:
         settings = _settings()
         provider = st.session_state.get(PROVIDER) or connection.default_provider(
@@ -122,8 +138,12 @@ def _forgotten_notice() -> None:
 
 
 def connection_sidebar() -> Connection | None:
-    """Draw the sidebar; return the connection, or None after showing what is wrong."""
+    """Draw the sidebar; return the connection, or None after showing what is wrong (or
+    the signed-out screen: then nothing reaches a provider)."""
+    if not _admitted():
+        return None
     with st.sidebar:
+        account.account_box()
         st.subheader("Connection")
         try:
             settings = _settings()
