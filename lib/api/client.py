@@ -257,7 +257,7 @@ class Client:
         headers = redact({k.lower(): v for k, v in response.headers.items()}, self._api_key)
         return error_class_for(status)(
             message, status=status, type=details.get("type"), code=details.get("code"),
-            param=details.get("param"),
+            param=details.get("param"), key_sent=bool(self._api_key),
             request_id=_request_id(headers) or details.get("id"), headers=headers)
 
     def _answer_json(self, response: requests.Response) -> Any:
@@ -275,6 +275,7 @@ class Client:
         raise (error_class_for(status) if status else APIStatusError)(
             details.get("message") or "The server answered with an error and no message",
             type=details.get("type"), code=details.get("code"), param=details.get("param"),
+            key_sent=bool(self._api_key),
             request_id=self._redact(request_id) if request_id else None)
 
     def _transport_error(self, exc: Exception) -> APIConnectionError:

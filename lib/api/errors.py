@@ -4,7 +4,7 @@
     ├── APIStatusError            the server answered with an error status
     │   ├── BadRequestError       400, 422: the server's message says which field
     │   ├── AuthenticationError   401
-    │   ├── PermissionDeniedError 403 (also: prompt + max_tokens over the context)
+    │   ├── PermissionDeniedError 403
     │   ├── NotFoundError         404: unknown model or path
     │   ├── RateLimitError        429
     │   └── ServerError           5xx
@@ -13,9 +13,16 @@
     ├── StreamInterruptedError    a stream broke after it had started delivering
     └── ImageItemError            one image of a response could not be fetched or decoded
 
+A status error's title and hint (the words the page shows around the server's message)
+come from its status, unless its code or message names a known cause that any
+OpenAI-compatible server may report with another status: the prompt over the model's
+context, an unknown model, an unsupported parameter (see ``plain_words``).
+
 Messages never contain the API key: the client redacts it before raising.
 """
 from __future__ import annotations
+
+import re
 
 
 class TogetherError(Exception):
@@ -44,7 +51,16 @@ class TogetherError(Exception):
 
 
 class APIStatusError(TogetherError):
+    """``key_sent`` says whether the request carried a key (None: unknown), so a refusal
+    of a request that sent none is not blamed on a key."""
+
     title = "The server refused the request"
+
+    def __init__(self, message: str, *, key_sent: bool | None = None, **fields):
+        super().__init__(message, **fields)
+        words = plain_words(self, key_sent)
+        if words:
+            self.title, self.hint = words
 
 
 class BadRequestError(APIStatusError):
@@ -59,8 +75,10 @@ class AuthenticationError(APIStatusError):
 
 class PermissionDeniedError(APIStatusError):
     title = "Permission denied"
-    hint = ("Your key may lack access to this model, or the prompt plus max tokens exceeds the "
-            "model's context; lower max tokens or pick another model.")
+    hint = "Your key may lack access to this model; pick another model or use a key that has it."
+    # A 403 to a request that sent no key is about something else (the host, the request).
+    hint_no_key = ("No key was sent, so this is not about a key: the server refuses this "
+                   "request; check the base URL and the model.")
 
 
 class NotFoundError(APIStatusError):
@@ -111,3 +129,59 @@ def error_class_for(status: int) -> type[APIStatusError]:
     if status in _BY_STATUS:
         return _BY_STATUS[status]
     return ServerError if status >= 500 else APIStatusError
+
+
+# Each server words a context overflow its own way; the number is the context length.
+# Together (TGI) and the local backend: "`inputs` tokens + `max_new_tokens` must be <= 4097";
+# OpenAI, vLLM, llama-cpp-python: "This model's maximum context length is 2048 tokens";
+# llama.cpp itself: "Requested tokens (5000) exceed context window of 4096".
+_CONTEXT_MESSAGES = (
+    re.compile(r"tokens`? \+ `?max_(?:new_)?tokens`? must be <= (\d+)", re.I),
+    re.compile(r"maximum context length is (\d+)", re.I),
+    re.compile(r"exceeds? (?:the )?context (?:window|length) of (\d+)", re.I),
+)
+# vLLM: "The model `x` does not exist."; Ollama: 'model "x" not found, try pulling it first'.
+_UNKNOWN_MODEL = re.compile(r"\bmodel\b.{0,300}?\b(?:does not exist|not found)", re.I | re.S)
+# vLLM: "suffix is not currently supported"; OpenAI: "Unrecognized request argument supplied:
+# suffix" or "Unsupported parameter: 'x' ..."; llama.cpp wrappers: "Unsupported param: suffix".
+_UNSUPPORTED = re.compile(r"not (?:currently )?supported|unrecognized request argument|"
+                          r"unsupported param", re.I)
+
+
+def context_words(context_length: int | None) -> str:
+    """What to do when prompt + max_tokens is over the context (also said before sending)."""
+    size = f" ({context_length} tokens)" if context_length else ""
+    return (f"prompt + Max tokens is longer than the model's context{size}: lower Max tokens "
+            "or shorten the prompt.")
+
+
+def _context_length_named(message: str) -> int | None:
+    for pattern in _CONTEXT_MESSAGES:
+        found = pattern.search(message)
+        if found:
+            return int(found.group(1))
+    return None
+
+
+def plain_words(error: TogetherError, key_sent: bool | None = None) -> tuple[str, str] | None:
+    """(title, hint) for a cause the error's code or message names, whatever its status.
+
+    Servers disagree on statuses (Together documents 403 for a context overflow and sends
+    400; llama-cpp-python answers an unknown model with 400, vLLM and Ollama with 404), so
+    the cause, when known, decides the words; None leaves the status's own.
+    """
+    code, message = (error.code or "").lower(), error.message or ""
+    length = _context_length_named(message)
+    if code == "context_length_exceeded" or length is not None or (
+            error.type or "").lower() == "exceed_context_size_error":  # llama.cpp's own server
+        return "Prompt too long for the model", context_words(length)
+    if code == "model_not_found" or _UNKNOWN_MODEL.search(message):
+        return NotFoundError.title, NotFoundError.hint
+    if code == "unsupported_parameter" or _UNSUPPORTED.search(message):
+        what = f'"{error.param[:80]}"' if error.param else "a parameter the message names"
+        return ("Parameter not supported",
+                f"This server does not support {what}: set it back to its default (and unpin "
+                "it) so it is not sent, or use another server.")
+    if error.status == 403 and key_sent is False:
+        return PermissionDeniedError.title, PermissionDeniedError.hint_no_key
+    return None

@@ -97,7 +97,8 @@ def _read_image_body(response: requests.Response, label: str) -> bytes:
     if not response.ok:
         raise error_class_for(response.status_code)(
             f"{label}: HTTP {response.status_code} {response.reason or ''}".strip(),
-            status=response.status_code, request_id=_request_id(response.headers))
+            status=response.status_code, key_sent=False,  # image URLs never get the key
+            request_id=_request_id(response.headers))
     content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
     if not content_type.startswith("image/"):
         raise TogetherError(f"{label}: the URL returned {content_type or 'no content type'}, "

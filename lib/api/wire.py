@@ -173,12 +173,37 @@ def _error_fields(data: dict) -> dict[str, Any]:
     if isinstance(error, str):
         message = error
     elif message is None and data.get("detail") is not None:
-        message = data["detail"] if isinstance(data["detail"], str) else json.dumps(data["detail"])
+        message = _detail_words(data["detail"])
     fields = {"message": str(message) if message is not None else None}
     for name in ("type", "code", "param"):
         value = source.get(name)
         fields[name] = str(value) if value is not None else None
+    if fields["param"] is None:
+        fields["param"] = _detail_field(data.get("detail"))
     return fields
+
+
+def _detail_words(detail: Any) -> str:
+    """FastAPI's ``detail``: a string, or (a 422 from llama-cpp-python's server) a list of
+    ``{"loc": ["body", "top_p"], "msg": "..."}`` read as "top_p: ..."."""
+    if isinstance(detail, list) and detail and all(
+            isinstance(item, dict) and "msg" in item for item in detail):
+        return "; ".join(f"{_loc(item)}: {item['msg']}" if _loc(item) else str(item["msg"])
+                         for item in detail)
+    return detail if isinstance(detail, str) else json.dumps(detail)
+
+
+def _detail_field(detail: Any) -> str | None:
+    """The request field a FastAPI validation ``detail`` list names first, if any."""
+    first = detail[0] if isinstance(detail, list) and detail else None
+    return _loc(first) or None if isinstance(first, dict) else None
+
+
+def _loc(item: dict) -> str:
+    """A validation error's field: its ``loc`` without the leading "body"."""
+    loc = item.get("loc")
+    parts = [str(p) for p in loc if p != "body"] if isinstance(loc, list) else []
+    return ".".join(parts)
 
 
 # Words in an error body's ``type`` and the status each stands for, most specific first:

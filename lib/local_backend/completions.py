@@ -42,7 +42,7 @@ class CompletionJob:
 
 
 def parse(body: object) -> CompletionJob:
-    """Validate like Together (400 naming the field, 404 unknown model, 403 over context)."""
+    """Validate like Together (400 naming the field, 404 unknown model, 400 over context)."""
     values = validated(catalogue.COMPLETIONS, body)
     card = BY_ID.get(values["model"])
     if card is None:
@@ -65,10 +65,7 @@ def parse(body: object) -> CompletionJob:
     prompt_ids, pieces = tokenizer.encode_pieces(prompt)
     max_tokens = values.get("max_tokens", DEFAULT_MAX_TOKENS)
     if len(prompt_ids) + max_tokens > CONTEXT_LENGTH:
-        raise ApiError(403, f"Input validation error: prompt tokens ({len(prompt_ids)}) + "
-                            f"max_tokens ({max_tokens}) must be <= {CONTEXT_LENGTH}, the "
-                            f"context length of {card.id}. Lower max_tokens or shorten the "
-                            "prompt.", param="max_tokens", code="context_length_exceeded")
+        raise context_overflow(len(prompt_ids), max_tokens)
     params = SamplingParams(
         temperature=values.get("temperature", 0.7), top_p=values.get("top_p", 1.0),
         top_k=values.get("top_k"), min_p=values.get("min_p", 0.0),
@@ -86,6 +83,19 @@ def parse(body: object) -> CompletionJob:
     return CompletionJob(new_id(), int(time.time()), card.id, prompt, prompt_ids, pieces,
                          choices, values.get("echo", False), params.logprobs,
                          values.get("stream", False), tokenizer)
+
+
+def context_overflow(prompt_tokens: int, max_tokens: int) -> ApiError:
+    """Prompt + max_tokens over the context, answered as Together really answers it.
+
+    Together's error table lists 403 for this, but its servers send a 400 in TGI's words
+    (together-api.md §7.1 in the shared docs); a 403 reads as a key problem, on a backend
+    that takes no key.
+    """
+    return ApiError(400, f"Input validation error: `inputs` tokens + `max_new_tokens` must be "
+                         f"<= {CONTEXT_LENGTH}. Given: {prompt_tokens} `inputs` tokens and "
+                         f"{max_tokens} `max_new_tokens`", param="max_tokens",
+                    code="context_length_exceeded")
 
 
 def response_body(job: CompletionJob) -> dict:
