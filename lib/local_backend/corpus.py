@@ -7,10 +7,12 @@ second; modules missing from a given Python version are skipped.
 """
 from __future__ import annotations
 
+import hashlib
 import inspect
 import os
 import re
 import sysconfig
+from pathlib import Path
 
 # Chosen for prose-rich docstrings and idiomatic code; about 4 MB of source in total.
 MODULES = (
@@ -33,13 +35,15 @@ MODULES = (
     "concurrent/futures/_base.py", "asyncio/streams.py", "importlib/__init__.py",
     "platform.py", "sysconfig.py", "site.py", "ast.py",
 )
+CORPORA = ("docs", "code")  # the corpora load_corpora returns, by name
 # Upper bound per corpus, so an unusually large stdlib cannot slow start-up.
 MAX_CHARS = 1_500_000
 
 _TRIPLE = re.compile(r'("""|\'\'\')(.*?)\1', re.DOTALL)
 
 
-def _sources() -> list[str]:
+def source_texts() -> list[str]:
+    """The training modules' source, in ``MODULES`` order (missing or unreadable ones left out)."""
     root = sysconfig.get_paths()["stdlib"]
     texts = []
     for name in MODULES:
@@ -61,15 +65,28 @@ def _bounded(docs: list[str]) -> list[str]:
     return out
 
 
-def load_corpora() -> dict[str, list[str]]:
-    """``{"docs": [docstring, ...], "code": [source chunk, ...]}``: one list item per document.
+def corpus_hash(sources: list[str]) -> str:
+    """A digest of everything the corpora are made from: the sources, the module list, the
+    bound, and this module's own code (which turns sources into documents). Hashing the raw
+    sources takes milliseconds, where extracting the corpora takes about a second."""
+    digest = hashlib.sha256()
+    for part in (repr((MODULES, MAX_CHARS)), Path(__file__).read_text(encoding="utf-8"),
+                 *sources):
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def load_corpora(sources: list[str] | None = None) -> dict[str, list[str]]:
+    """``{"docs": [docstring, ...], "code": [source chunk, ...]}``: one list item per document,
+    from ``sources`` (default: ``source_texts()``).
 
     Triple-quoted strings are taken as docstrings by pattern (not ``ast``), which is ten times
     faster and indistinguishable for training purposes.
     """
     docs: list[str] = []
     code: list[str] = []
-    for source in _sources():
+    for source in source_texts() if sources is None else sources:
         for match in _TRIPLE.finditer(source):
             text = inspect.cleandoc(match.group(2)).strip()
             if len(text) > 20:

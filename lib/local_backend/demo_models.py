@@ -9,9 +9,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-import numpy as np
-
-from .corpus import load_corpora
+from . import model_cache
 from .ngram import NgramModel
 from .tokenizer import EOT_TEXT, Tokenizer
 
@@ -64,7 +62,8 @@ class TextModels:
 
     tokenizer: Tokenizer
     by_corpus: dict[str, NgramModel]
-    seconds: float  # how long training took
+    seconds: float  # how long training (or loading the cached models) took
+    from_cache: bool  # loaded from the on-disk cache rather than trained
 
     def for_card(self, card: ModelCard) -> NgramModel:
         return self.by_corpus[card.corpus]
@@ -75,7 +74,8 @@ _trained: TextModels | None = None
 
 
 def text_models() -> TextModels:
-    """The trained models, training them on first call (well under a second)."""
+    """The trained models, loading (or training) them on first call: the backend starts
+    this on a background thread, so the first request rarely waits."""
     global _trained
     with _lock:
         if _trained is None:
@@ -85,10 +85,6 @@ def text_models() -> TextModels:
 
 def _train() -> TextModels:
     start = time.perf_counter()
-    corpora = load_corpora()
-    tokenizer = Tokenizer.train([doc for docs in corpora.values() for doc in docs])
-    models = {}
-    for name, docs in corpora.items():
-        encoded = [np.asarray(tokenizer.encode(doc), dtype=np.int64) for doc in docs]
-        models[name] = NgramModel.train(encoded, tokenizer.size)
-    return TextModels(tokenizer, models, time.perf_counter() - start)
+    trained = model_cache.load_or_train()
+    return TextModels(trained.tokenizer, trained.by_corpus, time.perf_counter() - start,
+                      trained.from_cache)

@@ -96,16 +96,56 @@ class NgramModel:
     def to_arrays(self) -> dict[str, np.ndarray]:
         out = {"unigram": self.unigram, "vocab_size": np.array([self.vocab_size])}
         for i, level in enumerate(self.orders):
-            for name in ("keys", "indptr", "next_ids", "counts", "totals", "types"):
+            for name in _ORDER_FIELDS:
                 out[f"o{i}_{name}"] = getattr(level, name)
         return out
 
     @classmethod
-    def from_arrays(cls, arrays) -> "NgramModel":
+    def from_arrays(cls, arrays, max_order: int = 8) -> "NgramModel":
+        """The model ``to_arrays`` wrote, from a source that may be damaged or foreign (a file
+        on disk): every array's type, shape and range is checked so that ``probabilities``
+        can neither index out of bounds nor return anything but a distribution. ValueError
+        (or KeyError for a missing array) when one is wrong."""
+        vocab_size = _checked(arrays["vocab_size"], np.int64, 1)
+        if not 0 < vocab_size[0] < 2**20:
+            raise ValueError("vocabulary size out of range")
+        v = int(vocab_size[0])
+        unigram = _checked(arrays["unigram"], np.float64, v)
+        if not (np.all(unigram > 0) and abs(unigram.sum() - 1) < 1e-6):
+            raise ValueError("unigram is not a distribution")
         orders = []
-        i = 0
-        while f"o{i}_keys" in arrays:
-            orders.append(_Order(*(arrays[f"o{i}_{name}"] for name in
-                                   ("keys", "indptr", "next_ids", "counts", "totals", "types"))))
-            i += 1
-        return cls(int(arrays["vocab_size"][0]), arrays["unigram"], orders)
+        while f"o{len(orders)}_keys" in arrays:
+            if len(orders) + 2 > max_order:
+                raise ValueError("too many orders")
+            orders.append(_checked_order(arrays, len(orders), v))
+        return cls(v, unigram, orders)
+
+
+_ORDER_FIELDS = ("keys", "indptr", "next_ids", "counts", "totals", "types")
+
+
+def _checked(array, dtype, length: int | None = None) -> np.ndarray:
+    array = np.asarray(array)
+    if array.dtype != dtype or array.ndim != 1 or (length is not None and len(array) != length):
+        raise ValueError(f"array of {array.dtype} {array.shape}, expected {dtype} of {length}")
+    return array
+
+
+def _checked_order(arrays, i: int, v: int) -> _Order:
+    """Level ``i`` (bigram = 0): context keys of i + 1 tokens, CSR rows of next ids."""
+    keys = _checked(arrays[f"o{i}_keys"], np.int64)
+    rows = len(keys)
+    key_bound = min(v ** (i + 1), np.iinfo(np.int64).max)
+    indptr = _checked(arrays[f"o{i}_indptr"], np.int64, rows + 1)
+    next_ids = _checked(arrays[f"o{i}_next_ids"], np.int32)
+    entries = len(next_ids)
+    counts = _checked(arrays[f"o{i}_counts"], np.float64, entries)
+    totals = _checked(arrays[f"o{i}_totals"], np.float64, rows)
+    types = _checked(arrays[f"o{i}_types"], np.float64, rows)
+    if (rows and (keys[0] < 0 or keys[-1] >= key_bound or np.any(np.diff(keys) <= 0))) \
+            or indptr[0] != 0 or indptr[-1] != entries or np.any(np.diff(indptr) <= 0) \
+            or (entries and (next_ids.min() < 0 or next_ids.max() >= v)) \
+            or np.any(counts < 1) or not np.array_equal(types, np.diff(indptr)) \
+            or not np.allclose(totals, np.add.reduceat(counts, indptr[:-1]) if rows else totals):
+        raise ValueError(f"order {i + 2} counts are inconsistent")
+    return _Order(keys, indptr, next_ids, counts, totals, types)

@@ -73,6 +73,7 @@ class RunView:
     prompt_text: str | None
     prompt_tokens: tuple[TokenLogprob, ...]
     version: int
+    note: str | None = None      # how the choices came, e.g. fetched one by one
 
     @property
     def running(self) -> bool:
@@ -105,13 +106,9 @@ class StreamRun:
         self.params = dict(params)
         self.streaming = bool(self.params.get("stream", False))
         self._make_client = make_client
-        self._on_finish = on_finish
-        self._clock = clock
-        self._cond = threading.Condition()
         self._choices = [_Choice(i) for i in range(int(self.params.get("n", 1)))]
-        self._status = RUNNING
-        self._error: TogetherError | None = None
         self._notice: str | None = None
+        self._note: str | None = None
         self._usage: Usage | None = None
         self._request_id: str | None = None
         self._rate_limits: RateLimits | None = None
@@ -197,7 +194,7 @@ class StreamRun:
                 usage=self._usage, request_id=self._request_id,
                 rate_limits=self._rate_limits, prompt_text=self._prompt_text,
                 prompt_tokens=tuple(self._prompt_tokens) if with_tokens else (),
-                version=self._version)
+                version=self._version, note=self._note)
 
     def _view(self, c: _Choice, with_tokens: bool) -> ChoiceView:
         finish = c.finish_reason
@@ -258,6 +255,7 @@ class StreamRun:
         with self._cond:
             self._request_id = getattr(stream, "request_id", None) or self._request_id
             self._rate_limits = getattr(stream, "rate_limits", None) or self._rate_limits
+            self._note = getattr(stream, "note", None)
 
     def _add_event(self, event: Any) -> None:
         now = self._clock()
@@ -268,7 +266,7 @@ class StreamRun:
         if event.text or (event.token_id is not None and event.finish_reason is None):
             self._events.append((now - self._started, event.index, event.text))
             c.parts.append(event.text)
-            c.tokens.append(TokenLogprob(event.text, event.logprob, event.token_id))
+            c.tokens.append(TokenLogprob(event.text, event.logprob, event.token_id, event.top))
             c.token_count += 1
             if c.first_at is None:
                 c.first_at = now
@@ -304,6 +302,7 @@ class StreamRun:
             self._rate_limits = completion.rate_limits
             self._prompt_text = completion.prompt_text
             self._prompt_tokens = list(completion.prompt_tokens or [])
+            self._note = completion.note
             self._bump()
 
     def _on_retry(self, attempt: int, delay: float, error: Exception) -> None:

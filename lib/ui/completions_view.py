@@ -13,13 +13,12 @@ import streamlit as st
 
 from lib.api import snippets
 from lib.api.errors import TogetherError
-from lib.api.results import ModelInfo
-from lib.catalogue import COMPLETIONS, ValidationError, build_request
+from lib.api.results import ModelInfo, completion_tokens_text
+from lib.catalogue import COMPLETIONS
 from lib.connection import Connection
-from lib.saved import history
 from lib.text import choice_board, record as completion_record, token_table
 from lib.text.stream_run import RunView, StreamRun
-from lib.ui import account, alerts, state
+from lib.ui import alerts, state, stream_view
 from lib.ui.text import shown
 from lib.ui.widgets import param_widget
 
@@ -188,7 +187,7 @@ def run_metrics(view: RunView, model: ModelInfo | None) -> None:
     cells = [("Time to first token", f"{view.ttft * 1000:.0f} ms" if view.ttft else "—"),
              ("Tokens/s", f"{view.tokens_per_s:.0f}" if view.tokens_per_s else "—"),
              ("Prompt tokens", usage.prompt_tokens if usage else "—"),
-             ("Completion tokens", usage.completion_tokens if usage else view.token_count),
+             ("Completion tokens", completion_tokens_text(usage, view.token_count)),
              ("Total tokens", usage.total_tokens if usage else "—"),
              ("Estimated cost", _money(cost))]
     for col, (label, value) in zip(st.columns(len(cells)), cells):
@@ -199,6 +198,8 @@ def run_metrics(view: RunView, model: ModelInfo | None) -> None:
                + (f" · request id {shown(view.request_id)}" if view.request_id else "")
                + (" · no price in the model listing" if model is None or (
                    model.input_price is None and model.output_price is None) else ""))
+    if view.note:
+        st.caption(shown(view.note))
 
 
 def _money(usd: float | None) -> str:
