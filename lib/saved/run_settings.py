@@ -1,5 +1,5 @@
 """From a recorded run back to settings: what "Restore" puts in a page (what "Replay"
-sends is ``lib.text.replay.replay_body``).
+sends is ``lib.text.replay.replay_plan``).
 
 A recorded request holds only what was sent: untouched defaults were left out, so laying
 it over the catalogue's defaults gives back every widget value. A parameter sent at its

@@ -2,7 +2,7 @@
 (``record``), the choice board and token table that show it, replay of a recorded run
 (``replay``) and the text parameter sweep (``sweep``).
 """
-from lib.text.replay import ReplayError, replay_body
+from lib.text.replay import ReplayError, replay_plan
 from lib.text.stream_run import ChoiceView, RunView, StreamRun
 
-__all__ = ["ChoiceView", "ReplayError", "RunView", "StreamRun", "replay_body"]
+__all__ = ["ChoiceView", "ReplayError", "RunView", "StreamRun", "replay_plan"]

@@ -26,20 +26,64 @@ class ReplayError(ValueError):
     """The run cannot be re-run as it was; the message says why."""
 
 
-def replay_body(request: Mapping[str, Any], outputs: list[Mapping[str, Any]]) -> dict[str, Any]:
-    """The recorded completion request with the seed that produced its outputs.
+@dataclass
+class ReplayRequest:
+    """One request of a replay, and which recorded choices its choices stand for, in order."""
 
-    A run sent with a seed is re-sent as it was; a random-seed run is re-sent with the seed
-    the server reported for its first choice (the others follow from it).
+    body: dict[str, Any]
+    choices: list[int]
+
+
+@dataclass
+class ReplayPlan:
+    """What to send to re-run a recorded completion, choice by choice."""
+
+    recorded: list[str]       # the recorded texts, by choice index
+    requests: list[ReplayRequest]
+    unreproducible: list[int]  # choices nothing can reproduce (no seed, temperature above 0)
+
+    @property
+    def seeds(self) -> list[int]:
+        return [r.body["seed"] for r in self.requests if r.body.get("seed") is not None]
+
+    def replayed(self, texts: Sequence[Sequence[str]]) -> list[str]:
+        """The replayed text of each recorded choice, from each request's choices' texts."""
+        out = [""] * len(self.recorded)
+        for request, got in zip(self.requests, texts):
+            for position, index in enumerate(request.choices):
+                out[index] = _at(got, position)
+        return out
+
+
+def replay_plan(request: Mapping[str, Any], outputs: Sequence[Mapping[str, Any]]
+                ) -> ReplayPlan:
+    """The requests that reproduce a recorded run, each choice with what produced it.
+
+    A run sent with a seed is re-sent as it was. Without one, each choice of the run got
+    its own server-drawn seed: resending the first for all of them would make choice 2 a
+    copy of choice 1, so each choice is re-sent alone (n=1) with the seed reported for it.
+    A choice with no reported seed is reproducible only when greedy (temperature 0).
     """
-    body = dict(request)
-    if body.get("seed") is None:
-        seeds = [o.get("seed") for o in outputs if o.get("seed") is not None]
-        if not seeds:
-            raise ReplayError("This run has no recorded seed (the server did not report "
-                              "one), so a re-run could not reproduce it.")
-        body["seed"] = seeds[0]
-    return body
+    ordered = sorted(outputs, key=lambda o: o.get("index", 0))
+    recorded = [str(o.get("text") or "") for o in ordered]
+    if request.get("seed") is not None:
+        return ReplayPlan(recorded, [ReplayRequest(dict(request), list(range(len(ordered))))],
+                          [])
+    greedy = request.get("temperature") == 0
+    requests, unreproducible = [], []
+    for index, output in enumerate(ordered):
+        seed = output.get("seed")
+        if seed is None and not greedy:
+            unreproducible.append(index)
+            continue
+        body = {**request, "n": 1}
+        if seed is not None:
+            body["seed"] = seed
+        requests.append(ReplayRequest(body, [index]))
+    if not requests:
+        raise ReplayError("This run has no recorded seed (the server did not report "
+                          "one), so a re-run could not reproduce it.")
+    return ReplayPlan(recorded, requests, unreproducible)
 
 
 @dataclass
@@ -48,6 +92,7 @@ class ChoiceDiff:
     identical: bool
     segments: list[Segment]    # EQUAL + DELETE rebuild the recorded text, EQUAL + INSERT the replay
     diverges_at: int | None    # 1-based number of the first differing word, None if identical
+    reproducible: bool = True  # False: nothing was re-run for it, so no verdict either way
 
 
 @dataclass
@@ -57,12 +102,20 @@ class ReplayVerdict:
     summary: str
 
 
-def compare_outputs(recorded: Sequence[str], replayed: Sequence[str]) -> ReplayVerdict:
-    """Choice by choice, word by word; a choice missing on either side counts as empty."""
+def compare_outputs(recorded: Sequence[str], replayed: Sequence[str],
+                    unreproducible: Iterable[int] = ()) -> ReplayVerdict:
+    """Choice by choice, word by word; a choice missing on either side counts as empty.
+
+    ``unreproducible`` choices get no verdict: the summary says they could not be re-run
+    instead of calling them different.
+    """
+    skipped = set(unreproducible)
     count = max(len(recorded), len(replayed))
-    choices = [diff_choice(i, _at(recorded, i), _at(replayed, i)) for i in range(count)]
-    return ReplayVerdict(all(c.identical for c in choices), choices,
-                         _summary(choices, len(recorded), len(replayed)))
+    choices = [ChoiceDiff(i, False, [], None, reproducible=False) if i in skipped
+               else diff_choice(i, _at(recorded, i), _at(replayed, i)) for i in range(count)]
+    judged = [c for c in choices if c.reproducible]
+    summary = _summary(judged, len(recorded), len(replayed)) + _unreproducible_note(skipped)
+    return ReplayVerdict(all(c.identical for c in judged), choices, summary)
 
 
 def diff_choice(index: int, recorded: str, replayed: str) -> ChoiceDiff:
@@ -140,6 +193,14 @@ def _first_difference(old: list[str], new: list[str]) -> int:
     if same < min(len(old), len(new)) and old[same].strip() == new[same].strip() != "":
         return words_before + 2
     return words_before + 1
+
+
+def _unreproducible_note(skipped: set[int]) -> str:
+    if not skipped:
+        return ""
+    numbers = ", ".join(str(i + 1) for i in sorted(skipped))
+    return (f"; {_plural(len(skipped))} {numbers} cannot be reproduced (no seed was "
+            "reported and temperature is above 0)")
 
 
 def _summary(choices: list[ChoiceDiff], n_recorded: int, n_replayed: int) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import time
 from datetime import datetime
 
 import streamlit as st
@@ -103,29 +104,40 @@ def _refused(run: history.Run, action: str) -> bool:
 
 
 def replay_run(run: history.Run, conn: Connection) -> None:
-    """Re-run with the same seed(s) and show the verdict and a word diff."""
+    """Re-run each choice with what reproduces it and show the verdict and a word diff."""
     if _refused(run, "replayed"):
         return
     try:
-        body = replay.replay_body(run.request, run.outputs)
+        plan = replay.replay_plan(run.request, run.outputs)
     except replay.ReplayError as exc:
         alerts.error(str(exc))
         return
-    with st.spinner("Re-running with the recorded seed…"):
-        rerun = StreamRun(conn.client, body).start()
-        rerun.join(REPLAY_TIMEOUT_S)
-    result = rerun.snapshot(with_tokens=False)
-    if result.error is not None:
-        alerts.error(f"The re-run failed: {result.error.describe()}")
+    with st.spinner("Re-running with the recorded seeds…"):
+        reruns = [StreamRun(conn.client, r.body).start() for r in plan.requests]
+        deadline = time.monotonic() + REPLAY_TIMEOUT_S
+        for rerun in reruns:
+            rerun.join(max(0.0, deadline - time.monotonic()))
+    results = [rerun.snapshot(with_tokens=False) for rerun in reruns]
+    failed = next((r.error for r in results if r.error is not None), None)
+    if failed is not None:
+        alerts.error(f"The re-run failed: {failed.describe()}")
         return
-    recorded = [str(o.get("text") or "") for o in sorted(run.outputs,
-                                                          key=lambda o: o.get("index", 0))]
-    verdict = replay.compare_outputs(recorded, [c.text for c in result.choices])
+    verdict = replay.compare_outputs(
+        plan.recorded, plan.replayed([[c.text for c in r.choices] for r in results]),
+        plan.unreproducible)
     (alerts.success if verdict.identical else alerts.warning)(
-        f"Replay with seed {body.get('seed')}: {verdict.summary}")
+        f"Replay {_seeds_label(plan.seeds)}: {verdict.summary}")
     for choice in verdict.choices:
-        if not choice.identical:
+        if choice.reproducible and not choice.identical:
             st.html(diff_html(choice.segments))
+
+
+def _seeds_label(seeds: list[int]) -> str:
+    if not seeds:
+        return "at temperature 0"
+    if len(seeds) == 1:
+        return f"with seed {seeds[0]}"
+    return f"with each choice's own seed ({', '.join(map(str, seeds))})"
 
 
 def diff_html(segments: list[replay.Segment]) -> str:

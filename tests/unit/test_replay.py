@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lib.text.replay import (DELETE, EQUAL, INSERT, ReplayError, compare_outputs, diff_choice,
-                             paced_events, replay_body)
+                             paced_events, replay_plan)
 
 
 def rebuild(segments, side: str) -> str:
@@ -170,8 +170,10 @@ def test_bad_pacing_is_refused(kw):
         list(paced_events(EVENTS, **kw))
 
 
-def test_replay_uses_the_sent_seed_else_the_reported_one():
-    assert replay_body({"prompt": "p", "seed": 3}, [{"seed": 9}])["seed"] == 3
-    assert replay_body({"prompt": "p"}, [{"seed": 9}, {"seed": 10}])["seed"] == 9
+def test_replay_uses_the_sent_seed_else_each_choices_reported_one():
+    (sent,) = replay_plan({"prompt": "p", "seed": 3}, [{"seed": 9}]).requests
+    assert sent.body["seed"] == 3
+    each = replay_plan({"prompt": "p"}, [{"seed": 9}, {"seed": 10}]).requests
+    assert [(r.body["seed"], r.choices) for r in each] == [(9, [0]), (10, [1])]
     with pytest.raises(ReplayError, match="no recorded seed"):
-        replay_body({"prompt": "p"}, [{"seed": None}])
+        replay_plan({"prompt": "p"}, [{"seed": None}])
