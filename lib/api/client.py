@@ -22,6 +22,8 @@ import os
 import random
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any, Callable, Mapping
 
 import requests
@@ -34,9 +36,9 @@ from lib.api.image_fetch import fetch_image, image_item
 from lib.api.reading import (_READ_SIZE, TIMEOUT_ENV, Limits, _chain, _is_timeout,
                               _TimeLimits)
 from lib.api.redact import REDACTED, redact, redact_text, remember
-from lib.api.results import (Completion, GeneratedImage, ImageResult, ModelInfo, RateLimits,
-                             TokenLogprob)
-from lib.api.stream import CompletionStream
+from lib.api.results import (Choice, Completion, GeneratedImage, ImageResult, ModelInfo,
+                             RateLimits, TokenLogprob, one_by_one_note)
+from lib.api.stream import CompletionStream, OneByOneStream
 from lib.api.untrusted import integer as _integer
 from lib.api.wire import (_error_fields, _media_type, _not_the_api, _parsed, _redacted,
                           _request_id, _requested_n, _snippet, _status_named_in, _within_n,
@@ -46,6 +48,9 @@ DEFAULT_BASE_URL = "https://api.together.xyz/v1"
 USER_AGENT = "together-playground/0.1"
 HOOK_NAMES = ("request", "response", "retry")
 _RETRY_AFTER_MAX = 60.0
+# (base URL, model) pairs whose server answered n > 1 with fewer choices: their choices
+# are requested one each from the start, for as long as this process runs.
+_DROPS_N: set[tuple[str, str]] = set()
 
 
 
@@ -100,13 +105,91 @@ class Client:
     # ------------------------------------------------------------------ endpoints
 
     def complete(self, params: Mapping[str, Any]) -> Completion:
-        """One whole completion; ``params`` is the body from ``catalogue.build_request``."""
+        """One whole completion with all n choices; ``params`` is the body from
+        ``catalogue.build_request``.
+
+        From a server that drops ``n`` (llama.cpp, Ollama) the choices it left out are
+        requested one each, concurrently, and the result says so in its ``note``; once a
+        server has done that, its choices are requested one each from the start.
+        """
+        n = _requested_n(params)
+        if n > 1 and self._drops_n(params):
+            return self._with_choices(None, params, list(range(n)))
+        completion = self._complete_once(params)
+        seen = {choice.index for choice in completion.choices}
+        if not 0 < len(seen) < n:
+            return completion
+        _DROPS_N.add(self._server_model(params))
+        for choice in completion.choices:
+            if choice.index == 0 and choice.seed is None:
+                choice.seed = _seed(params)  # the request's seed made choice 0
+        return self._with_choices(completion, params, [i for i in range(n) if i not in seen])
+
+    def _complete_once(self, params: Mapping[str, Any]) -> Completion:
         response = self._request("POST", "/completions", {**params, "stream": False})
         data = self._answer_json(response)
         return _within_n(_parsed(parse_completion, data, response.headers), params)
 
-    def stream(self, params: Mapping[str, Any]) -> "CompletionStream":
-        """Send the request now (retrying as needed) and return the open event stream."""
+    def _with_choices(self, first: Completion | None, params: Mapping[str, Any],
+                      indexes: list[int]) -> Completion:
+        """``first`` (None: nothing yet) with choices ``indexes`` requested one each.
+
+        A choice whose request failed is kept as an empty choice that finished with
+        "error", its error in ``errors``; the others are returned all the same.
+        """
+        with ThreadPoolExecutor(max_workers=len(indexes)) as pool:
+            fetched = dict(zip(indexes, pool.map(
+                lambda i: self._fetched(_one_choice(params, i)), indexes)))
+        done = [got for got in fetched.values() if isinstance(got, Completion)]
+        if first is None and not done:
+            raise fetched[indexes[0]]
+        base = first if first is not None else done[0]
+        choices = list(first.choices) if first is not None else []
+        errors = []
+        for index, got in fetched.items():
+            if isinstance(got, TogetherError) or not got.choices:
+                choices.append(Choice(index, "", "error"))
+                errors.append((index, got if isinstance(got, TogetherError)
+                               else TogetherError("The server answered with no choice")))
+                continue
+            choice = got.choices[0]
+            seed = choice.seed if choice.seed is not None else _seed(params, index)
+            choices.append(replace(choice, index=index, seed=seed))
+        usages = [c.usage for c in ([first] if first else []) + done if c.usage is not None]
+        return replace(base, choices=sorted(choices, key=lambda c: c.index),
+                       usage=sum(usages[1:], usages[0]) if usages else None,
+                       note=one_by_one_note(_requested_n(params)), errors=errors)
+
+    def _fetched(self, params: Mapping[str, Any]) -> Completion | TogetherError:
+        try:
+            return self._complete_once(params)
+        except TogetherError as exc:
+            return exc
+
+    def _server_model(self, params: Mapping[str, Any]) -> tuple[str, str]:
+        return self.base_url, str(params.get("model") or "")
+
+    def _drops_n(self, params: Mapping[str, Any]) -> bool:
+        """Whether this server answered this model's earlier n > 1 with fewer choices."""
+        return self._server_model(params) in _DROPS_N
+
+    def stream(self, params: Mapping[str, Any]) -> "CompletionStream | OneByOneStream":
+        """Send the request now (retrying as needed) and return the open event stream.
+
+        With n > 1 the stream delivers all n choices from any server, as ``complete``
+        does (see ``OneByOneStream``).
+        """
+        n = _requested_n(params)
+        if n == 1:
+            return self._stream_once(params)
+        def open_choice(index: int) -> CompletionStream:
+            return self._stream_once(_one_choice(params, index))
+        if self._drops_n(params):
+            return OneByOneStream(None, open_choice, n=n, seed=_seed(params))
+        return OneByOneStream(self._stream_once(params), open_choice, n=n, seed=_seed(params),
+                              on_short=lambda: _DROPS_N.add(self._server_model(params)))
+
+    def _stream_once(self, params: Mapping[str, Any]) -> CompletionStream:
         response = self._request("POST", "/completions", {**params, "stream": True},
                                  accept="text/event-stream")
         content_type = response.headers.get("content-type", "")
@@ -297,6 +380,19 @@ class Client:
     def _fetch_image(self, url: str) -> bytes:
         """One image URL through this client's session, without its key (see image_fetch)."""
         return fetch_image(self._session, url, self.timeout, self._transport_error)
+
+
+def _seed(params: Mapping[str, Any], index: int = 0) -> int | None:
+    """The seed choice ``index`` is made with: the request's plus the index, as the local
+    backend numbers them; None for a random seed."""
+    seed = _integer(params.get("seed"))
+    return None if seed is None else seed + index
+
+
+def _one_choice(params: Mapping[str, Any], index: int) -> dict[str, Any]:
+    """The request for choice ``index`` alone, with that choice's seed."""
+    seed = _seed(params, index)
+    return {**params, "n": 1, **({"seed": seed} if seed is not None else {})}
 
 
 def _new_session() -> requests.Session:

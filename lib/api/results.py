@@ -46,6 +46,12 @@ class Usage:
         return cls(*(integer(data.get(name)) or 0
                      for name in ("prompt_tokens", "completion_tokens", "total_tokens")))
 
+    def __add__(self, other: "Usage") -> "Usage":
+        """Two requests' usage as one run's: each request bills its own prompt."""
+        return Usage(self.prompt_tokens + other.prompt_tokens,
+                     self.completion_tokens + other.completion_tokens,
+                     self.total_tokens + other.total_tokens)
+
 
 @dataclass
 class TokenLogprob:
@@ -80,13 +86,30 @@ class Completion:
     rate_limits: RateLimits = field(default_factory=RateLimits)
     request_id: str | None = None
     raw: dict = field(default_factory=dict)
+    note: str | None = None                          # how the choices came, when unusual
+    # (index, error) for choices whose own request failed; the others are kept.
+    errors: list[tuple[int, TogetherError]] = field(default_factory=list)
+
+
+def one_by_one_note(n: int) -> str:
+    """The line a page shows when a server answered one choice per request."""
+    return (f"This server returned one choice per request; the {n} choices were fetched "
+            "one by one.")
+
+
+def completion_tokens_text(usage: Usage | None, counted: int) -> str:
+    """Completion tokens as the server reported them, else as counted from the stream's
+    events: some servers (llama.cpp) send no usage in a stream, and a count of chunks is
+    close to, not exactly, the token count."""
+    return f"{usage.completion_tokens:,}" if usage else f"~{counted:,} tokens (counted)"
 
 
 @dataclass
 class StreamEvent:
     """One streamed token (or the final chunk) for one choice.
 
-    ``finish_reason``, ``seed`` and ``usage`` are set on a choice's last event only.
+    ``finish_reason``, ``seed`` and ``usage`` are set on a choice's last event only; an
+    event with no text and none of them may carry a seed learnt after the choice ended.
     """
 
     index: int
@@ -97,6 +120,7 @@ class StreamEvent:
     seed: int | None = None
     usage: Usage | None = None
     raw: dict = field(default_factory=dict)
+    top: dict[str, float | None] | None = None  # the alternatives, when the server sent them
 
 
 @dataclass

@@ -4,9 +4,11 @@ StreamEvents as they come, stoppable from another thread (see ``CompletionStream
 from __future__ import annotations
 
 import json
+import queue
 import socket
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 import requests
@@ -14,7 +16,7 @@ import requests
 from lib.api.errors import StreamInterruptedError
 from lib.api.http_body import BodyReader
 from lib.api.reading import _READ_SIZE, Limits, _is_timeout, _socket_of, _TimeLimits
-from lib.api.results import RateLimits, StreamEvent, Usage
+from lib.api.results import RateLimits, StreamEvent, Usage, one_by_one_note
 from lib.api.sse import EventTooLarge, SSEEvent, SSEParser
 from lib.api.wire import _beyond_n, _error_fields, _parsed, _redacted, _request_id, decode_chunk
 
@@ -176,3 +178,121 @@ class CompletionStream:
         if usage is not None:
             self.usage = usage
         return events
+
+
+class OneByOneStream:
+    """All n choices as one stream from a server that answers one choice per request
+    (llama.cpp and Ollama drop ``n``); iterate and close it as a CompletionStream.
+
+    ``first`` is the stream of the request as sent, passed through as it comes. When it
+    ends with fewer choices than ``n``, ``on_short()`` is told and only the missing
+    choices are requested, one request each (``open_choice(index)``), all at once; their
+    events come in this stream under their own indexes. ``first=None``: the server is
+    known to drop ``n``, so every choice is requested on its own from the start.
+    A choice's seed, when the server names none, is the one its request asked for.
+    A failed choice ends the stream with its error once the others have finished.
+    """
+
+    def __init__(self, first: CompletionStream | None, open_choice: Callable[[int], Any], *,
+                 n: int, seed: int | None, on_short: Callable[[], None] = lambda: None):
+        self._first = first
+        self._open_choice = open_choice
+        self._n = n
+        self._seed = seed
+        self._on_short = on_short
+        self._lock = threading.Lock()
+        self._streams: list[Any] = [first] if first is not None else []
+        self.closed = False
+        self.note: str | None = None
+        self.request_id = first.request_id if first is not None else None
+        self.rate_limits = first.rate_limits if first is not None else RateLimits()
+        self.usage: Usage | None = None
+        self._events = self._iterate()
+
+    def __iter__(self) -> Iterator[StreamEvent]:
+        return self
+
+    def __next__(self) -> StreamEvent:
+        return next(self._events)
+
+    def __enter__(self) -> "OneByOneStream":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self.closed = True
+            streams = list(self._streams)
+        for stream in streams:
+            stream.close()
+
+    def _iterate(self) -> Iterator[StreamEvent]:
+        missing = list(range(self._n))
+        if self._first is not None:
+            seen, seeded = set(), set()
+            for event in self._first:
+                seen.add(event.index)
+                if event.seed is not None:
+                    seeded.add(event.index)
+                yield event
+            self.usage = self._first.usage
+            if self.closed or not seen or len(seen) >= self._n:
+                return
+            self._on_short()
+            missing = [i for i in missing if i not in seen]
+            if 0 in seen - seeded and self._seed is not None:
+                yield StreamEvent(0, "", seed=self._seed)  # the request's seed made choice 0
+        self.note = one_by_one_note(self._n)
+        yield from self._merged(missing)
+
+    def _merged(self, indexes: list[int]) -> Iterator[StreamEvent]:
+        """The events of one request per index, in the order they arrive."""
+        arrivals: queue.Queue = queue.Queue()
+        for index in indexes:
+            threading.Thread(target=self._pump, args=(index, arrivals), daemon=True,
+                             name=f"choice-{index}").start()
+        pending, error = len(indexes), None
+        while pending:
+            item = arrivals.get()
+            if isinstance(item, StreamEvent):
+                yield item
+                continue
+            pending -= 1
+            error = error or item.error
+            if item.usage is not None:
+                self.usage = item.usage if self.usage is None else self.usage + item.usage
+        if error is not None and not self.closed:
+            raise error
+        if self.usage is not None:
+            yield StreamEvent(0, "", usage=self.usage)  # the whole run's, every request's sum
+
+    def _pump(self, index: int, arrivals: queue.Queue) -> None:
+        """Request choice ``index`` and put its events, then how it ended, on ``arrivals``."""
+        try:
+            stream = self._open_choice(index)
+            with self._lock:
+                self._streams.append(stream)
+                closed = self.closed
+                if self.request_id is None:
+                    self.request_id, self.rate_limits = stream.request_id, stream.rate_limits
+            if closed:
+                stream.close()
+            for event in stream:
+                event.index = index
+                if event.finish_reason is not None and event.seed is None and \
+                        self._seed is not None:
+                    event.seed = self._seed + index
+                arrivals.put(event)
+            arrivals.put(_Ended(None, stream.usage))
+        except Exception as exc:  # handed to the reader, which raises it after the others
+            arrivals.put(_Ended(exc, None))
+
+
+@dataclass
+class _Ended:
+    """One choice's request has ended: with this error, or with this usage."""
+
+    error: Exception | None
+    usage: Usage | None

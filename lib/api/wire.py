@@ -82,17 +82,31 @@ def _top(alternatives: Any) -> dict[str, float | None] | None:
 def echoed_prompt_tokens(completion: Completion, prompt_length: int) -> list[TokenLogprob]:
     """The prompt's tokens on OpenAI-style servers, which echo them inside the choice.
 
-    Those put prompt and generated tokens in one list with ``text_offset``s; the prompt's
-    are the ones that start before the prompt's end.
+    Those put prompt and generated tokens in one list. How many are the prompt's is read
+    from the answer itself, all tokens minus the completion tokens its usage counts: the
+    ``text_offset``s cannot be trusted alone, since llama.cpp's count the SentencePiece
+    leading space, which moves every prompt token one character on (so the last one looks
+    generated). The offsets are the fallback without usage and the cross-check with it.
     """
-    if completion.choices and completion.choices[0].tokens is not None:
-        raw = next((c for c in completion.raw.get("choices", []) if isinstance(c, dict)), {})
-        offsets = (raw.get("logprobs") or {}).get("text_offset")
-        if isinstance(offsets, list):
-            return [token for token, offset in zip(completion.choices[0].tokens, offsets)
-                    if isinstance(offset, int) and offset < prompt_length]
-    raise TogetherError("The server did not return the prompt's tokens; it may not support "
-                        "echo with logprobs")
+    tokens = completion.choices[0].tokens if completion.choices else None
+    if tokens is None:
+        raise TogetherError("The server did not return the prompt's tokens; it may not "
+                            "support echo with logprobs")
+    raw = next((c for c in completion.raw.get("choices", []) if isinstance(c, dict)), {})
+    offsets = (raw.get("logprobs") or {}).get("text_offset")
+    by_offset = (sum(isinstance(o, int) and o < prompt_length for o in offsets)
+                 if isinstance(offsets, list) else None)
+    usage = completion.usage
+    by_count = (len(tokens) - usage.completion_tokens
+                if usage and 0 <= usage.completion_tokens <= len(tokens) else None)
+    if by_count is None and by_offset is None:
+        raise TogetherError("The server did not say which echoed tokens are the prompt's "
+                            "(no usage and no text_offset)")
+    if by_count is not None and by_offset is not None and abs(by_count - by_offset) > 1:
+        # One token apart is the leading-space shift; more means the answer contradicts itself.
+        raise TogetherError(f"The server's echo contradicts itself: {by_count} prompt tokens "
+                            f"by its usage, {by_offset} by its text offsets")
+    return tokens[:by_offset if by_count is None else by_count]
 
 
 def decode_chunk(payload: dict) -> tuple[list[StreamEvent], Usage | None]:
@@ -122,9 +136,11 @@ def decode_chunk(payload: dict) -> tuple[list[StreamEvent], Usage | None]:
             token = payload.get("token")
             token_id = token.get("id") if isinstance(token, dict) else None
         finish = choice.get("finish_reason") or (payload.get("finish_reason") if single else None)
+        logprobs = choice.get("logprobs")
         events.append(StreamEvent(_integer(choice.get("index")) or 0, _text(text or ""),
-                                  _chunk_logprob(choice.get("logprobs")), _integer(token_id),
-                                  _word(finish), _integer(choice.get("seed")), None, payload))
+                                  _chunk_logprob(logprobs), _integer(token_id),
+                                  _word(finish), _integer(choice.get("seed")), None, payload,
+                                  _chunk_top(logprobs)))
     if usage is not None and events:
         events[-1].usage = usage
     return events, usage
@@ -251,6 +267,14 @@ def _chunk_logprob(value: Any) -> float | None:
         logprobs = value.get("token_logprobs")
         value = logprobs[0] if isinstance(logprobs, list) and len(logprobs) == 1 else None
     return _number(value)
+
+
+def _chunk_top(value: Any) -> dict[str, float | None] | None:
+    """A chunk's alternatives, from a one-token logprobs object (llama.cpp, vLLM send them)."""
+    if not isinstance(value, dict):
+        return None
+    top = value.get("top_logprobs")
+    return _top(top[0]) if isinstance(top, list) and len(top) == 1 else None
 
 
 def _at(items: Any, i: int) -> Any:
