@@ -9,21 +9,12 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from lib import catalogue
-from lib.catalogue import Endpoint, ValidationError
+from lib.catalogue import Endpoint
+from lib.param_settings import ParamSettings
 
 
 def settings_from_request(endpoint: Endpoint, request: Mapping[str, Any]
                           ) -> tuple[dict[str, Any], list[str]]:
     """Widget values and pinned names for a recorded request (unknown fields are dropped)."""
-    known = {k: v for k, v in request.items() if k in endpoint.names}
-    try:
-        values = catalogue.validate(endpoint, known, require=False)
-    except ValidationError as exc:
-        bad = {e.field for e in exc.errors}
-        values = catalogue.validate(endpoint, {k: v for k, v in known.items() if k not in bad},
-                                    require=False)
-    pinned = [p.name for p in endpoint.params
-              if p.name in values and not p.required and not p.always_send
-              and p.is_default(values[p.name])]
-    return {**endpoint.defaults(), **values}, pinned
+    settings = ParamSettings.from_request(endpoint, request)
+    return dict(settings.values), list(settings.pinned)

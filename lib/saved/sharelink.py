@@ -23,7 +23,8 @@ from typing import Any, Mapping
 from lib.api.quoting import clip, short_repr
 from lib.api.redact import redact
 from lib.api.untrusted import json_tree
-from lib.catalogue import ENDPOINTS, ValidationError, validate
+from lib.catalogue import ENDPOINTS, ValidationError
+from lib.param_settings import ParamSettings
 
 STATE_PARAM, VERSION_PARAM, VERSION = "s", "v", "1"
 MAX_LINK_CHARS = 64_000
@@ -100,18 +101,13 @@ def check_state(state: Any) -> dict[str, Any]:
     if not isinstance(values, dict):
         raise ShareLinkError("This link's values are not an object.")
     try:
-        clean = validate(endpoint, values, require=False)
+        settings = ParamSettings(endpoint, values, state.get("pinned", [])).parse()
     except ValidationError as exc:
         raise ShareLinkError("This link holds invalid settings: " + "; ".join(
             clip(e.message) for e in exc.errors)) from None
-    pinned = state.get("pinned", [])
-    if not isinstance(pinned, list) or not all(
-            isinstance(n, str) and n in endpoint.names for n in pinned):
-        raise ShareLinkError(f"This link's pinned parameters are not parameter names of "
-                             f"{page}: {short_repr(pinned)}.")
     extra = state.get("extra", {})
     _check_extra(extra)
-    return {"page": page, "values": clean, "pinned": list(dict.fromkeys(pinned)),
+    return {"page": page, "values": dict(settings.values), "pinned": list(settings.pinned),
             "extra": extra}
 
 
