@@ -1,7 +1,7 @@
 """Home page: what the playground is, where to go, and which models the connection offers."""
 import streamlit as st
 
-from lib.ui.model_picker import list_models
+from lib.ui.model_picker import list_models, models_notice
 from lib.ui.sidebar import connection_sidebar
 
 st.set_page_config(page_title="Together Playground", page_icon=":material/science:",
@@ -19,6 +19,7 @@ if conn is None:
 
 st.subheader(f"Models on {conn.provider}")
 models = list_models(conn)
+models_notice(conn)
 if models:
     st.dataframe(
         [{"id": m.id, "type": m.type, "name": m.display_name, "context": m.context_length,

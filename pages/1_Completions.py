@@ -5,7 +5,7 @@ from lib.api import snippets
 from lib.catalogue import COMPLETIONS
 from lib.text import StreamRun
 from lib.ui import alerts, completions_view as view, share, state, stream_view
-from lib.ui.model_picker import find_model, model_picker
+from lib.ui.model_picker import context_notice, find_model, model_picker
 from lib.ui.presets_panel import presets_panel
 from lib.ui.sidebar import connection_sidebar
 from lib.ui.text import shown
@@ -53,6 +53,7 @@ with left:
     button_slot = view.action_buttons(PAGE, run, running)
     if body is not None:
         st.caption(shown(snippets.sent_summary(body)))
+        context_notice(conn, body)
         view.code_expander(conn.base_url, body)
     else:
         st.caption(f"Not ready to send: {shown(problem)}")

@@ -148,11 +148,13 @@ _UNSUPPORTED = re.compile(r"not (?:currently )?supported|unrecognized request ar
                           r"unsupported param", re.I)
 
 
-def context_words(context_length: int | None) -> str:
-    """What to do when prompt + max_tokens is over the context (also said before sending)."""
+def context_words(context_length: int | None, prompt: str = "prompt",
+                  max_tokens: str = "Max tokens") -> str:
+    """What to do when prompt + max_tokens is over the context; before sending, the page
+    says the same with the amounts in ``prompt`` and ``max_tokens``."""
     size = f" ({context_length} tokens)" if context_length else ""
-    return (f"prompt + Max tokens is longer than the model's context{size}: lower Max tokens "
-            "or shorten the prompt.")
+    return (f"{prompt} + {max_tokens} is longer than the model's context{size}: lower Max "
+            "tokens or shorten the prompt.")
 
 
 def _context_length_named(message: str) -> int | None:
