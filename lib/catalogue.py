@@ -27,6 +27,10 @@ STRING_LIST = "string_list"  # list of strings (stop sequences)
 TOKEN_BIAS = "token_bias"    # {token id as string: bias number}
 SEED = "seed"            # an integer, or None for "random"
 
+# How a number is drawn: a slider when its range is short enough, else a number input;
+# NUMBER_INPUT always draws the input, for counts a slider makes hard to hit exactly.
+NUMBER_INPUT = "number_input"
+
 SEED_MAX = 2**64 - 1
 
 
@@ -49,6 +53,8 @@ class Param:
     group: str = "Sampling"
     max_items: int | None = None
     max_length: int | None = None
+    widget: str = ""
+    placeholder: str = ""
 
     @property
     def title(self) -> str:
@@ -117,7 +123,8 @@ COMPLETIONS = Endpoint(
         Param("model", STRING, "The model to query.", required=True, default="", group="Model",
               max_length=256),
         Param("prompt", TEXT, "The text the model continues.", required=True, default="",
-              group="Prompt", max_length=2_000_000),
+              group="Prompt", max_length=2_000_000,
+              placeholder="Write a prompt, e.g. The three rules of a good docstring are"),
         Param("max_tokens", INT, "Largest number of tokens to generate.", label="Max tokens",
               default=256, minimum=1, maximum=131_072, always_send=True, group="Output"),
         Param("stop", STRING_LIST, "Generation stops before any of these strings; the stop "
@@ -148,7 +155,8 @@ COMPLETIONS = Endpoint(
         Param("seed", SEED, "Same seed, same prompt, same parameters: same text. Empty for a "
               "random seed.", default=None, minimum=0, maximum=SEED_MAX),
         Param("n", INT, "Number of completions generated for the prompt in one request.",
-              label="Completions (n)", default=1, minimum=1, maximum=128, group="Output"),
+              label="Completions (n)", default=1, minimum=1, maximum=128, group="Output",
+              widget=NUMBER_INPUT),
         Param("logprobs", INT, "Return the log probability of each token and this many top "
               "alternatives (0 = none).", label="Logprobs", default=0, minimum=0, maximum=20,
               group="Output"),
@@ -169,7 +177,8 @@ IMAGES = Endpoint(
         Param("model", STRING, "The image model to use.", required=True, default="",
               group="Model", max_length=256),
         Param("prompt", TEXT, "What the image should show.", required=True, default="",
-              group="Prompt", max_length=20_000),
+              group="Prompt", max_length=20_000,
+              placeholder="Write a prompt, e.g. a lighthouse on a cliff at dusk, oil painting"),
         Param("negative_prompt", TEXT, "What the image should not show.",
               label="Negative prompt", default="", group="Prompt", max_length=20_000),
         Param("width", INT, "Image width in pixels (a multiple of 8).", default=1024,

@@ -9,7 +9,7 @@ from lib.ui.model_picker import context_notice, find_model, model_picker
 from lib.ui.presets_panel import presets_panel
 from lib.ui.sidebar import connection_sidebar
 from lib.ui.text import shown
-from lib.ui.widgets import param_widget
+from lib.ui.form import param_form
 
 PAGE = "completions"
 RUN = f"{PAGE}:run"            # the StreamRun being shown (it outlives reruns)
@@ -37,8 +37,9 @@ with right:
                         conn.api_key)
 with left:
     model_picker(PAGE, COMPLETIONS, conn)
-    param_widget(PAGE, COMPLETIONS, "prompt", height=260, errors=invalid, label="Prompt")
-    body, problem = view.request_preview(PAGE, invalid)
+    form = param_form(PAGE, COMPLETIONS, ["prompt"], invalid=invalid,
+                      attempt=view.generate_pressed(), height=260, label="Prompt")
+    body, problem = form.body, form.problem
 
     # Generate starts the run before the buttons are drawn, so this very run shows Stop.
     if view.generate_pressed() and not running:
@@ -55,7 +56,7 @@ with left:
         st.caption(shown(snippets.sent_summary(body)))
         context_notice(conn, body)
         view.code_expander(conn.base_url, body)
-    else:
+    elif form.attempted:
         st.caption(f"Not ready to send: {shown(problem)}")
 
 # ---------------------------------------------------------------- the run

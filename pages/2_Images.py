@@ -9,6 +9,7 @@ from lib.ui.presets_panel import presets_panel
 from lib.ui.sidebar import connection_sidebar
 from lib.ui.text import shown
 from lib.ui.widgets import param_widget
+from lib.ui.form import param_form
 
 PAGE = view.PAGE
 
@@ -55,7 +56,8 @@ with settings:
         param_widget(PAGE, IMAGES, "response_format", errors=invalid)
     param_widget(PAGE, IMAGES, "disable_safety_checker", errors=invalid)
     param_widget(PAGE, IMAGES, "image_url", errors=invalid)
-    body, problem = view.request_body(invalid)
+    form = param_form(PAGE, IMAGES, invalid=invalid, attempt=generate)
+    body, problem = form.body, form.problem
     share.share_control(PAGE, state.page_values(PAGE, IMAGES),
                         st.session_state.get(state.pinned_key(PAGE), []), conn.api_key)
     with st.expander("Sweep (X/Y plot)", icon=":material/grid_on:"):
@@ -63,10 +65,10 @@ with settings:
 
 # ---------------------------------------------------------------- generate
 with output:
-    if body is None:
-        summary_slot.caption(f"Not ready to send: {shown(problem)}")
-    else:
+    if body is not None:
         summary_slot.caption(view.request_summary(body))
+    elif form.attempted:
+        summary_slot.caption(f"Not ready to send: {shown(problem)}")
     if generate:
         if body is None:
             alerts.error(f"Nothing was sent. {problem}", icon=":material/block:")

@@ -31,9 +31,9 @@ prompt = param_widget(PAGE, COMPLETIONS, "prompt", label="Prompt", height=140)
 n = view.column_count()
 bodies, problems = [], []
 for i in range(n):
-    body, problem = view.column_body(i, prompt or "")
-    bodies.append(body)
-    problems.append(f"Column {i + 1}: {problem}" if body is None else "")
+    form = view.column_body(i, prompt or "")
+    bodies.append(form.body)
+    problems.append(f"Column {i + 1}: {form.problem}" if form.body is None else "")
 
 # Compare starts the runs before the buttons are drawn, so this very run shows Stop.
 if st.session_state.get("compare-go") and not running:

@@ -1,10 +1,11 @@
 """Sweep: a labelled grid of completions for one prompt, one or two parameters varied."""
 import streamlit as st
 
-from lib.catalogue import COMPLETIONS, ValidationError, build_request
+from lib.catalogue import COMPLETIONS
 from lib.text import sweep as text_sweep
 from lib.ui import alerts, share, state, sweep_view as view
 from lib.ui.compare_view import COMPACT
+from lib.ui.form import param_form
 from lib.ui.model_picker import model_picker
 from lib.ui.presets_panel import presets_panel
 from lib.ui.sidebar import connection_sidebar
@@ -33,21 +34,16 @@ with settings:
     model_picker(PAGE, COMPLETIONS, conn)
     param_widget(PAGE, COMPLETIONS, "prompt", label="Prompt", height=140, errors=invalid)
     with st.expander("Fixed parameters", icon=":material/tune:"):
-        for name in COMPACT:
-            param_widget(PAGE, COMPLETIONS, name, errors=invalid)
+        form = param_form(PAGE, COMPLETIONS, COMPACT, invalid=invalid)
     presets_panel(PAGE, "completions")
 with axes:
     x_name, x_text, y_name, y_text = view.axes_inputs(running)
-    plan, problem = None, ""
+    plan, problem = None, form.problem
     try:
-        base = build_request(COMPLETIONS, values, st.session_state.get(state.pinned_key(PAGE), []))
-        plan = view.make_plan(base, x_name, x_text, y_name, y_text)
-    except ValidationError as exc:
-        problem = "; ".join(e.message for e in exc.errors)
+        if form.body is not None:
+            plan = view.make_plan(form.body, x_name, x_text, y_name, y_text)
     except text_sweep.SweepError as exc:
         problem = str(exc)
-    if invalid:
-        plan, problem = None, "Fix the fields marked in red first."
     if plan is None:
         st.caption(f"Not ready to run: {shown(problem)}")
     else:

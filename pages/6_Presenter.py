@@ -1,13 +1,13 @@
 """Presenter mode: for demos. Large type; no sidebar, key or knobs; presets as scenes."""
 import streamlit as st
 
-from lib.catalogue import COMPLETIONS, ValidationError, build_request
+from lib.catalogue import COMPLETIONS
 from lib.text import StreamRun
-from lib.ui import alerts, completions_view, presenter_view as view, state, stream_view
+from lib.ui import alerts, completions_view, presenter_view as view, stream_view
+from lib.ui.form import param_form
 from lib.ui.model_picker import find_model
 from lib.ui.sidebar import current_connection
 from lib.ui.text import shown
-from lib.ui.widgets import param_widget
 
 PAGE = view.PAGE
 RUN = f"{PAGE}:run"
@@ -33,18 +33,15 @@ if scenes:
                    + (f" — {shown(scenes[index].description)}" if scenes[index].description
                       else ""))
 
-invalid: set[str] = set()
-param_widget(PAGE, COMPLETIONS, "prompt", label="Prompt", height=160, errors=invalid)
+form = param_form(PAGE, COMPLETIONS, ["prompt"], label="Prompt", height=160)
 run = st.session_state.get(RUN)
 running = run is not None and run.running
 if running:
     st.button("Stop", key="presenter-stop", type="primary", on_click=run.stop)
 elif st.button("Generate", key="presenter-generate", type="primary"):
-    try:
-        body = build_request(COMPLETIONS, state.page_values(PAGE, COMPLETIONS),
-                             st.session_state.get(state.pinned_key(PAGE), []))
-    except ValidationError as exc:
-        alerts.error("; ".join(e.message for e in exc.errors))
+    body = form.body
+    if body is None:
+        alerts.error(form.problem)
     else:
         record = completions_view.history_recorder(conn, body, find_model(conn, body["model"]))
         run = StreamRun(conn.client, body, on_finish=record).start()

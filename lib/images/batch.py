@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import io
 import secrets
-import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import (FIRST_COMPLETED, Future, InvalidStateError,
+                                ThreadPoolExecutor, wait)
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
@@ -107,7 +107,8 @@ class RequestRunner:
 
     Requests are submitted only as earlier ones finish, so ``stop()`` really means
     "nothing new": queued bodies are never sent, and the runner does not wait for the
-    ones in flight (their answers are dropped).
+    ones in flight (their answers are dropped). ``stop()`` resolves a future of its own
+    that the wait for answers includes, so it takes effect at once, with no polling.
     """
 
     def __init__(self, generate: Generate, bodies: Sequence[Mapping[str, Any]],
@@ -117,14 +118,17 @@ class RequestRunner:
         self._finish = finish
         self._bodies = [dict(b) for b in bodies]
         self._max_workers = max(1, min(max_workers, len(self._bodies) or 1))
-        self._stopped = threading.Event()
+        self._stop_signal: Future = Future()
 
     def stop(self) -> None:
-        self._stopped.set()
+        try:
+            self._stop_signal.set_result(None)
+        except InvalidStateError:  # stopped already
+            pass
 
     @property
     def stopped(self) -> bool:
-        return self._stopped.is_set()
+        return self._stop_signal.done()
 
     def _call(self, index: int) -> Any:
         began = time.perf_counter()
@@ -135,10 +139,9 @@ class RequestRunner:
         outcome.seconds = time.perf_counter() - began
         return outcome if self._finish is None else self._finish(outcome)
 
-    def outcomes(self, tick: float | None = None) -> Iterator[Any]:
+    def outcomes(self) -> Iterator[Any]:
         """Each request's Outcome (or what ``finish`` made of it, in the worker thread) as
-        it completes; with ``tick``, also None every ``tick`` seconds while waiting, so a
-        caller can redraw a clock or notice it was stopped."""
+        it completes, until all are in or the runner is stopped."""
         pool = ThreadPoolExecutor(self._max_workers, thread_name_prefix="image-request")
         pending: set[Future] = set()
         next_index = 0
@@ -150,10 +153,9 @@ class RequestRunner:
                     next_index += 1
                 if not pending or self.stopped:
                     return
-                done, pending = wait(pending, timeout=tick, return_when=FIRST_COMPLETED)
-                if not done:
-                    yield None
-                for future in done:
+                done, pending = wait(pending | {self._stop_signal}, return_when=FIRST_COMPLETED)
+                pending.discard(self._stop_signal)
+                for future in done - {self._stop_signal}:
                     if self.stopped:
                         return
                     yield future.result()
@@ -294,7 +296,7 @@ def batch_runner(generate: Generate, plans: Sequence[PlannedRequest], store: Ima
                          finish=lambda outcome: settle(outcome, plans, store))
 
 
-def run_batch(runner: RequestRunner, tick: float | None = None) -> Iterator[Arrival | None]:
-    """Each planned request's Arrival as it lands (None on a tick); ``runner`` comes from
-    ``batch_runner`` and may be stopped from elsewhere."""
-    yield from runner.outcomes(tick)
+def run_batch(runner: RequestRunner) -> Iterator[Arrival]:
+    """Each planned request's Arrival as it lands; ``runner`` comes from ``batch_runner``
+    and may be stopped from elsewhere."""
+    yield from runner.outcomes()

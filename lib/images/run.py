@@ -9,22 +9,24 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass, field
-from typing import Any, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Iterable
 
 from PIL import Image
 
 from lib.api.image_decode import decode_image
 from lib.api.redact import redact
 from lib.images.archive import ZipImage, build_zip, png_with_settings, zip_name
-from lib.images.batch import Arrival, Failure, PlannedRequest, StoredImage
+from lib.background import FAILED, OK, RUNNING, STOPPED, BackgroundRun
+from lib.images.batch import (MAX_CONCURRENT, Arrival, Failure, Generate, PlannedRequest,
+                              StoredImage, batch_runner, run_batch)
 from lib.images.encode_cache import EncodeCache
 from lib.images.grid import make_grid
 from lib.images.png_settings import encode_png
 from lib.images.store import ImageStore
 from lib.images.sweep import PlotLayout, sweep_plot
+from lib.saved.recorder import Finished
 
-RUNNING, OK, STOPPED, FAILED = "running", "ok", "stopped", "failed"
 BATCH, SWEEP = "batch", "sweep"
 
 
@@ -62,9 +64,11 @@ class ImageRun:
         """Close the run: ``status`` when given (stopped), else failed if any image failed
         (the images that arrived stay in the run and in the history record)."""
         self.elapsed = time.time() - self.started
-        if status is None:
-            status = FAILED if self.failures or not self.images else OK
-        self.status = status
+        self.status = self.outcome() if status is None else status
+
+    def outcome(self) -> str:
+        """How a run that was not stopped ended: failed when any image failed."""
+        return FAILED if self.failures or not self.images else OK
 
     @property
     def ordered(self) -> list[StoredImage]:
@@ -105,10 +109,63 @@ class ImageRun:
                 "y_values": list(self.layout.row_labels) if self.layout.title_y else None},
         })
 
-    def history_outputs(self) -> list[dict[str, Any]]:
-        """One entry per image for the history: its file in the store and its seed."""
-        return [{"index": p, "file": im.key, "seed": im.seed} for p, im in
-                sorted(self.images.items())]
+    def start_metrics(self) -> dict[str, Any]:
+        return {"kind": self.kind, "requests": len(self.requests)}
+
+    def finished(self) -> Finished:
+        """The ended run as its history row keeps it: each image's file in the store and
+        its seed, and the first few failures in words."""
+        error = "; ".join(f.message for f in self.failures[:3]) or None
+        return Finished(
+            status=self.status, error=error,
+            outputs=[{"index": p, "file": im.key, "seed": im.seed}
+                     for p, im in sorted(self.images.items())],
+            metrics={**self.start_metrics(), "latency": self.elapsed,
+                     "images": len(self.images), "failed": self.missing})
+
+
+class ImageBatchRun(BackgroundRun):
+    """An ``ImageRun`` (a batch or a sweep) filled in on a worker thread.
+
+    Like a stream, the batch outlives the page script: a click elsewhere reruns the page,
+    which finds the run in session state and follows it again; only ``stop()`` ends it
+    (nothing new is sent, what arrived is kept).
+    """
+
+    def __init__(self, run: ImageRun, plans: list[PlannedRequest], generate: Generate,
+                 store: ImageStore, *, on_finish: Callable[["ImageBatchRun"], None] | None = None,
+                 max_workers: int = MAX_CONCURRENT):
+        super().__init__(name="image-batch", on_finish=on_finish)
+        self._run = run
+        self._runner = batch_runner(generate, plans, store, max_workers)
+
+    def snapshot(self) -> ImageRun:
+        """A copy the page may draw while answers keep landing in the original."""
+        with self._cond:
+            return replace(self._run, images=dict(self._run.images),
+                           failures=list(self._run.failures))
+
+    def finished(self) -> Finished:
+        return self.snapshot().finished()
+
+    def _work(self) -> None:
+        for arrival in run_batch(self._runner):
+            with self._cond:
+                if self._stop_requested:
+                    return
+                self._run.add(arrival)
+                self._bump()
+
+    def _interrupt(self) -> None:
+        self._runner.stop()
+
+    def _outcome(self) -> str:
+        return STOPPED if self._stop_requested else self._run.outcome()
+
+    def _finish(self, status: str) -> None:
+        if self._status == RUNNING:
+            self._run.finish(status)
+        super()._finish(status)
 
 
 # ---------------------------------------------------------------- downloads (lazy)

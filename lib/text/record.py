@@ -1,19 +1,16 @@
-"""A completion run as the history stores it, and the metrics the page and history share.
-
-The run is written when it starts (as "interrupted") and completed from the worker thread
-when it ends, so a run that the user stopped, that failed, or whose page was closed
-mid-stream is still recorded with everything it had received.
+"""A completion run as the history keeps it (``finished``), and the metrics the page and
+history share. ``lib.saved.recorder`` writes it: when the run starts, and from the worker
+thread when it ends, so a stopped, failed or abandoned run still keeps what it received.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any
 
 from lib.api.results import ModelInfo
-from lib.saved import history
-from lib.text.stream_run import DONE, FAILED, STOPPED, RunView, StreamRun
+from lib.saved.recorder import Finished
+from lib.text.stream_run import RunView, StreamRun
 
 PAGE = "completions"
-_STATUS = {DONE: history.OK, STOPPED: history.STOPPED, FAILED: history.FAILED}
 
 
 def estimated_cost(view: RunView, model: ModelInfo | None) -> float | None:
@@ -42,17 +39,8 @@ def outputs(view: RunView) -> list[dict[str, Any]]:
              "tokens_per_s": c.tokens_per_s} for c in view.choices]
 
 
-def record_start(store: history.History, body: Mapping[str, Any], provider: str,
-                 base_url: str, secret: str | None, page: str = PAGE) -> int:
-    run = history.Run(page=page, model=str(body.get("model", "")), request=dict(body),
-                      provider=provider, base_url=base_url,
-                      title=history.preview(body.get("prompt")))
-    return store.record(run, secret=secret)
-
-
-def record_finish(store: history.History, run_id: int, run: StreamRun,
-                  model: ModelInfo | None, secret: str | None) -> None:
+def finished(run: StreamRun, model: ModelInfo | None) -> Finished:
+    """The ended run as its history row keeps it: every choice, the numbers, the stream."""
     view = run.snapshot(with_tokens=False)
-    store.update(run_id, secret=secret, status=_STATUS[view.status],
-                 error=view.error.describe() if view.error else None,
-                 outputs=outputs(view), metrics=metrics(view, model), events=run.events())
+    return Finished(status=view.status, error=view.error.describe() if view.error else None,
+                    outputs=outputs(view), metrics=metrics(view, model), events=run.events())

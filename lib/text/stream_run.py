@@ -1,27 +1,21 @@
 """One completion request running in a background thread, collected as it arrives.
 
-Why a thread: Streamlit reruns the page script on every click, which interrupts whatever
-the script was doing. If the script itself read the stream, any click would cut it off
-and lose text. Here the worker owns the connection; the script only *renders* a
-snapshot, so a rerun loses nothing and only ``stop()`` ends the stream.
-
-The page keeps the ``StreamRun`` in its session state; ``wait_for_change`` lets the
-renderer sleep until something arrives, and per-choice versions let it skip choices
-that did not change.
+The worker owns the connection (see ``lib.background`` for why a thread); the page only
+*renders* a snapshot, so a rerun loses nothing and only ``stop()`` ends the stream.
+``wait_for_change`` lets the renderer sleep until something arrives, and per-choice
+versions let it skip choices that did not change.
 """
 from __future__ import annotations
 
-import logging
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from lib.api.errors import TogetherError
 from lib.api.results import Completion, RateLimits, TokenLogprob, Usage
+from lib.background import FAILED, OK, RUNNING, STOPPED, BackgroundRun
 
-RUNNING, DONE, STOPPED, FAILED = "running", "done", "stopped", "failed"
-log = logging.getLogger(__name__)
+__all__ = ["ChoiceView", "RunView", "StreamRun", "RUNNING", "OK", "STOPPED", "FAILED"]
 
 
 @dataclass
@@ -93,7 +87,7 @@ class RunView:
         return count / gen_time
 
 
-class StreamRun:
+class StreamRun(BackgroundRun):
     """Runs ``client.stream(params)`` (or ``complete`` with stream off) on a worker thread.
 
     ``make_client(**kwargs)`` builds the client (``Connection.client`` fits); the run passes
@@ -103,6 +97,7 @@ class StreamRun:
     def __init__(self, make_client: Callable[..., Any], params: Mapping[str, Any], *,
                  on_finish: Callable[["StreamRun"], None] | None = None,
                  clock: Callable[[], float] = time.monotonic):
+        super().__init__(name="stream-run", on_finish=on_finish, clock=clock)
         self.params = dict(params)
         self.streaming = bool(self.params.get("stream", False))
         self._make_client = make_client
@@ -114,67 +109,16 @@ class StreamRun:
         self._rate_limits: RateLimits | None = None
         self._prompt_text: str | None = None
         self._prompt_tokens: list[TokenLogprob] = []
-        self._started = self._clock()
-        self._started_wall = time.time()
         self._first_at: float | None = None
-        self._ended: float | None = None
         self._events: list[tuple[float, int, str]] = []
-        self._version = 0
-        self._change_waiters = 0  # threads in wait_for_change: only they need every token
-        self._stop_requested = False
         self._stream: Any = None
-        self._thread = threading.Thread(target=self._work, name="stream-run", daemon=True)
 
-    # ------------------------------------------------------------ control
-
-    def start(self) -> "StreamRun":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
+    def _interrupt(self) -> None:
         """Close the connection now; every choice keeps its text and is marked stopped."""
         with self._cond:
-            if self._status != RUNNING:
-                return
-            self._stop_requested = True
-            self._finish(STOPPED)
             stream = self._stream
         if stream is not None:
             stream.close()
-
-    def join(self, timeout: float | None = None) -> bool:
-        """Wait for the worker to exit (the recorded run is complete then)."""
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
-
-    def wait_for_change(self, seen_version: int, timeout: float) -> int:
-        """Block until the run's version differs from ``seen_version`` or ``timeout`` passes."""
-        with self._cond:
-            self._change_waiters += 1
-            try:
-                self._cond.wait_for(lambda: self._version != seen_version, timeout)
-            finally:
-                self._change_waiters -= 1
-            return self._version
-
-    def wait_for_end(self, timeout: float, finished_seen: int | None = None) -> bool:
-        """Sleep up to ``timeout``, waking at once when the run ends or, given how many choices
-        had finished, when another one finishes; True when something ended."""
-        def ended() -> bool:
-            return self._status != RUNNING or (finished_seen is not None and sum(
-                c.finish_reason is not None for c in self._choices) != finished_seen)
-        with self._cond:
-            return self._cond.wait_for(ended, timeout)
-
-    @property
-    def running(self) -> bool:
-        with self._cond:
-            return self._status == RUNNING
-
-    @property
-    def version(self) -> int:
-        with self._cond:
-            return self._version
 
     def events(self) -> list[tuple[float, int, str]]:
         """The stream as (seconds since start, choice index, text), for history and replay."""
@@ -184,12 +128,11 @@ class StreamRun:
     def snapshot(self, with_tokens: bool = True) -> RunView:
         """A consistent copy; ``with_tokens=False`` skips the token lists (cheaper mid-stream)."""
         with self._cond:
-            end = self._ended if self._ended is not None else self._clock()
             return RunView(
                 status=self._status, streaming=self.streaming,
                 choices=tuple(self._view(c, with_tokens) for c in self._choices),
-                error=self._error, notice=self._notice, started_wall=self._started_wall,
-                elapsed=end - self._started,
+                error=self._error, notice=self._notice, started_wall=self.started_wall,
+                elapsed=self._elapsed(),
                 ttft=None if self._first_at is None else self._first_at - self._started,
                 usage=self._usage, request_id=self._request_id,
                 rate_limits=self._rate_limits, prompt_text=self._prompt_text,
@@ -216,26 +159,11 @@ class StreamRun:
     # ------------------------------------------------------------ worker
 
     def _work(self) -> None:
-        try:
-            client = self._make_client(hooks={"retry": [self._on_retry]})
-            if self.streaming:
-                self._read_stream(client)
-            else:
-                self._read_completion(client.complete(self.params))
-            with self._cond:
-                self._finish(DONE)
-        except Exception as exc:  # every failure ends the run visibly, never silently
-            with self._cond:
-                if not self._stop_requested:
-                    self._error = exc if isinstance(exc, TogetherError) else TogetherError(
-                        f"Unexpected {type(exc).__name__}: {exc}")
-                    self._finish(FAILED)
-        finally:
-            if self._on_finish is not None:
-                try:
-                    self._on_finish(self)
-                except Exception:  # recording must not turn a finished run into a crash
-                    log.exception("on_finish callback failed")
+        client = self._make_client(hooks={"retry": [self._on_retry]})
+        if self.streaming:
+            self._read_stream(client)
+        else:
+            self._read_completion(client.complete(self.params))
 
     def _read_stream(self, client: Any) -> None:
         stream = client.stream(self.params)
@@ -312,18 +240,5 @@ class StreamRun:
             self._bump()
 
     def _finish(self, status: str) -> None:
-        """Called with the lock held; the first terminal status wins."""
-        if self._status != RUNNING:
-            return
-        self._status = status
-        self._ended = self._clock()
         self._notice = None
-        self._bump()
-
-    def _bump(self, milestone: bool = True) -> None:
-        """Count a change; wake waiters for a milestone (a choice or the run ended, a notice)
-        or when someone waits for any change. At thousands of tokens a second, waking a
-        renderer that only waits for the end on every token would cost more than the token."""
-        self._version += 1
-        if milestone or self._change_waiters:
-            self._cond.notify_all()
+        super()._finish(status)

@@ -20,7 +20,6 @@ import json
 import math
 import re
 import secrets
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -30,7 +29,9 @@ from lib import catalogue
 from lib.api.errors import TogetherError
 from lib.api.redact import redact
 from lib.api.results import ModelInfo
+from lib.background import BackgroundRun
 from lib.catalogue import COMPLETIONS
+from lib.saved.recorder import Finished
 from lib.sweep_grid import GridPlan, SweepCell, SweepError, range_steps
 
 SWEEPABLE = ("temperature", "top_p", "top_k", "min_p", "repetition_penalty",
@@ -176,89 +177,65 @@ class CellResult:
     error: str | None = None
     done: bool = False
 
+    def output(self) -> dict[str, Any]:
+        """The cell as a history output (its index orders cells row by row)."""
+        return {"index": self.row * 1000 + self.col, "row": self.row, "col": self.col,
+                "x": self.x, "y": self.y, "text": self.text,
+                "finish_reason": self.finish_reason, "tokens": self.tokens,
+                "latency_s": self.latency_s, "mean_logprob": self.mean_logprob,
+                "seed": self.seed, "error": self.error}
 
-class SweepRun:
+
+class SweepRun(BackgroundRun):
     """The cells of a plan on a bounded pool, collected as they land.
 
     ``make_client()`` builds a client (``Connection.client`` fits); one per worker call,
-    because a requests session is not meant to be shared between threads.
+    because a requests session is not meant to be shared between threads. Stop skips the
+    cells not yet sent; those in flight finish and are kept, so the run ends with them.
     """
+
+    stop_ends_at_once = False
 
     def __init__(self, make_client: Callable[[], Any], p: Plan, *,
                  workers: int = MAX_WORKERS,
                  on_finish: Callable[["SweepRun"], None] | None = None,
                  clock: Callable[[], float] = time.monotonic):
+        super().__init__(name="text-sweep", on_finish=on_finish, clock=clock)
         self.plan = p
         self._make_client = make_client
-        self._on_finish = on_finish
-        self._clock = clock
-        self._lock = threading.Lock()
         self._results = [CellResult(c.row, c.col, c.body[p.x.name],
                                     c.body[p.y.name] if p.y else None) for c in p.cells]
-        self._stopped = False
-        self._finished = False
-        self.started_wall = time.time()
-        self._started = clock()
-        self._ended: float | None = None
-        self._pool = ThreadPoolExecutor(max_workers=max(1, workers),
-                                        thread_name_prefix="text-sweep")
-        self._thread = threading.Thread(target=self._work, name="text-sweep", daemon=True)
-
-    def start(self) -> "SweepRun":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Cells not yet sent are skipped; those in flight finish and are kept."""
-        with self._lock:
-            self._stopped = True
-
-    def join(self, timeout: float | None = None) -> bool:
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
-
-    @property
-    def running(self) -> bool:
-        with self._lock:
-            return not self._finished
-
-    @property
-    def stopped(self) -> bool:
-        with self._lock:
-            return self._stopped
-
-    @property
-    def elapsed(self) -> float:
-        with self._lock:
-            end = self._ended if self._ended is not None else self._clock()
-        return end - self._started
+        self._workers = max(1, workers)
 
     def results(self) -> list[CellResult]:
-        with self._lock:
+        with self._cond:
             return [CellResult(**asdict(r)) for r in self._results]
 
     def done_count(self) -> int:
-        with self._lock:
+        with self._cond:
             return sum(r.done for r in self._results)
 
+    def finished(self) -> Finished:
+        """The ended sweep as its history row keeps it: every cell, and how many failed."""
+        results = self.results()
+        failed = sum(r.error is not None for r in results)
+        return Finished(status=self.status, outputs=[r.output() for r in results],
+                        error=f"{failed} of {len(results)} cells failed" if failed else None,
+                        metrics={**axes_json(self.plan), "requests": len(results),
+                                 "failed": failed, "elapsed_s": self.elapsed})
+
     def _work(self) -> None:
-        try:
-            futures = [self._pool.submit(self._run_cell, i, cell)
-                       for i, cell in enumerate(self.plan.cells)]
-            for f in futures:
+        with ThreadPoolExecutor(max_workers=self._workers,
+                                thread_name_prefix="text-sweep") as pool:
+            for f in [pool.submit(self._run_cell, i, cell)
+                      for i, cell in enumerate(self.plan.cells)]:
                 f.result()
-        finally:
-            self._pool.shutdown(wait=True)
-            with self._lock:
-                self._finished = True
-                self._ended = self._clock()
-            if self._on_finish is not None:
-                self._on_finish(self)
 
     def _run_cell(self, i: int, cell: SweepCell) -> None:
-        with self._lock:
-            if self._stopped:
+        with self._cond:
+            if self._stop_requested:
                 self._results[i].error, self._results[i].done = "Not sent: the sweep was stopped.", True
+                self._bump()
                 return
         start = self._clock()
         try:
@@ -267,17 +244,19 @@ class SweepRun:
         except Exception as exc:  # one failed cell is shown in its place; the rest go on
             message = exc.describe() if isinstance(exc, TogetherError) else (
                 f"Unexpected {type(exc).__name__}: {exc}")
-            with self._lock:
+            with self._cond:
                 self._results[i].error, self._results[i].done = message, True
                 self._results[i].latency_s = self._clock() - start
+                self._bump()
             return
         latency = self._clock() - start
         choice = completion.choices[0] if completion.choices else None
         logprobs = [t.logprob for t in (choice.tokens or []) if t.logprob is not None] \
             if choice else []
-        with self._lock:
+        with self._cond:
             r = self._results[i]
             r.latency_s, r.done = latency, True
+            self._bump()
             if choice is None:
                 r.error = "The response held no choices."
                 return

@@ -13,11 +13,13 @@ from typing import Any
 import streamlit as st
 
 from lib.api.results import ModelInfo
-from lib.catalogue import COMPLETIONS, ValidationError, build_request, validate
+from lib.catalogue import COMPLETIONS, ValidationError
 from lib.connection import Connection
+from lib.param_settings import ParamSettings, describe
 from lib.text import record as completion_record
 from lib.text.stream_run import StreamRun
 from lib.ui import alerts, completions_view, state, stream_view
+from lib.ui.form import Form, param_form
 from lib.ui.model_picker import find_model, model_picker
 from lib.ui.widgets import param_widget
 
@@ -65,16 +67,10 @@ def column_settings(i: int, conn: Connection, invalid: set[str], disabled: bool)
             param_widget(page, COMPLETIONS, name, errors=invalid, disabled=disabled)
 
 
-def column_body(i: int, prompt: str) -> tuple[dict[str, Any] | None, str]:
+def column_body(i: int, prompt: str) -> Form:
     """The streamed request of one column (n = 1: one card per column), or why not."""
-    page = column_page(i)
-    values = {**state.page_values(page, COMPLETIONS), "prompt": prompt, "n": 1,
-              "stream": True, "echo": False}
-    try:
-        return build_request(COMPLETIONS, values,
-                             st.session_state.get(state.pinned_key(page), [])), ""
-    except ValidationError as exc:
-        return None, "; ".join(e.message for e in exc.errors)
+    return param_form(column_page(i), COMPLETIONS,
+                      overrides={"prompt": prompt, "n": 1, "stream": True, "echo": False})
 
 
 def start(conn: Connection, bodies: list[dict[str, Any]]) -> None:
@@ -142,11 +138,16 @@ def apply_extra(extra: dict[str, Any] | None) -> None:
     if not isinstance(columns, list) or not MIN_COLUMNS <= len(columns) <= MAX_COLUMNS:
         return
     for i, column in enumerate(columns):
-        try:
-            values = validate(COMPLETIONS, column.get("values", {}), require=False)
-            pinned = [n for n in column.get("pinned", []) if n in COMPLETIONS.names]
-        except (ValidationError, AttributeError, TypeError):
-            alerts.error(f"Column {i + 1} of the link holds invalid settings; it was not changed.")
+        values = column.get("values", {}) if isinstance(column, dict) else None
+        if not isinstance(values, dict):
+            alerts.error(f"Column {i + 1} of the link holds no settings object; it was not "
+                         "changed.")
             continue
-        state.restore(column_page(i), COMPLETIONS, values, pinned)
+        try:
+            settings = ParamSettings(COMPLETIONS, values, column.get("pinned", [])).parse()
+        except ValidationError as exc:
+            alerts.error(f"Column {i + 1} of the link holds invalid settings "
+                         f"({describe(exc.errors)}); it was not changed.")
+            continue
+        state.restore(column_page(i), COMPLETIONS, settings.values, list(settings.pinned))
     st.session_state[COLUMNS] = len(columns)

@@ -141,17 +141,6 @@ def _reset(page: str) -> None:
                                       "prompt": values.get("prompt", "")})
 
 
-def request_preview(page: str, invalid: set[str]) -> tuple[dict[str, Any] | None, str]:
-    """The body Generate would send, or None and why not."""
-    if invalid:
-        return None, f"Fix the fields marked in red first: {', '.join(sorted(invalid))}."
-    pinned = st.session_state.get(state.pinned_key(page), [])
-    try:
-        return build_request(COMPLETIONS, state.page_values(page, COMPLETIONS), pinned), ""
-    except ValidationError as exc:
-        return None, "; ".join(e.message for e in exc.errors).capitalize() + "."
-
-
 def code_expander(base_url: str, body: dict[str, Any]) -> None:
     with st.expander("View as code", icon=":material/code:"):
         st.caption("The exact request. The key is read from TOGETHER_API_KEY, never "

@@ -16,7 +16,7 @@ from typing import Any, Callable
 import streamlit as st
 
 from lib.api.image_decode import decode_image
-from lib.catalogue import IMAGES, SEED_MAX, ValidationError, build_request
+from lib.catalogue import IMAGES, SEED_MAX
 from lib.connection import Connection
 from lib.images.archive import zip_name
 from lib.images.batch import PlannedRequest, batch_runner, cap_for, plan_batch, run_batch
@@ -28,6 +28,7 @@ from lib.images.run import (BATCH, FAILED, OK, RUNNING, STOPPED, SWEEP, ImageRun
 from lib.images.sweep import (AXES, CONFIRM_ABOVE, SEED, SweepError, describe_plan, layout_of,
                               plan_from_text, sweep_plot)
 from lib.images.store import ImageStore
+from lib.param_settings import ParamSettings
 from lib.saved import history
 from lib.ui import account, alerts, state
 from lib.ui.text import shown
@@ -120,27 +121,17 @@ def png_restore() -> None:
 
 # ---------------------------------------------------------------- the request
 
-def request_body(invalid: set[str]) -> tuple[dict[str, Any] | None, str]:
-    """The body Generate would send, or None and why not."""
-    if invalid:
-        return None, f"Fix the fields marked in red first: {', '.join(sorted(invalid))}."
-    try:
-        return build_request(IMAGES, state.page_values(PAGE, IMAGES),
-                             st.session_state.get(state.pinned_key(PAGE), [])), ""
-    except ValidationError as exc:
-        return None, str(exc)
-
-
 def batch_plans(body: dict[str, Any]) -> list[PlannedRequest]:
     return plan_batch(body, cap_for(body["model"]))
 
 
 def request_summary(body: dict[str, Any]) -> str:
     """What Generate will do, said before it is pressed."""
-    n, cap = int(body.get("n", 1)), cap_for(body["model"])
+    settings = ParamSettings(IMAGES, body)
+    n, cap = int(settings.effective("n")), cap_for(body["model"])
     requests = -(-n // cap)
-    return (f"{n} image{'s' if n != 1 else ''} of {body.get('width', 1024)}×"
-            f"{body.get('height', 1024)} from {shown(body['model'])} in {requests} "
+    return (f"{n} image{'s' if n != 1 else ''} of {settings.effective('width')}×"
+            f"{settings.effective('height')} from {shown(body['model'])} in {requests} "
             f"request{'s' if requests != 1 else ''}"
             + (f" (at most {cap} images each)." if requests > 1 else "."))
 

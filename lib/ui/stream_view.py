@@ -12,12 +12,18 @@ would dedent and strip it), and ``st.html`` sanitises it again.
 from __future__ import annotations
 
 import html
+import threading
 import time
-from typing import Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import streamlit as st
 
+from lib.background import BackgroundRun
+from lib.connection import Connection
+from lib.saved.history import HistoryError, Run
+from lib.saved.recorder import Finished, Recorder
 from lib.text.stream_run import ChoiceView, RunView, StreamRun
+from lib.ui import account, alerts
 from lib.ui.text import shown
 
 # Frames per second by stream speed: a stream at reading speed gets 20, so each token shows
@@ -46,6 +52,21 @@ def text_html(text: str) -> str:
 
 def columns_for(n: int) -> int:
     return 1 if n == 1 else 2 if n <= 4 else 3
+
+
+def empty_note(c: ChoiceView, running: bool, error: str | None = None) -> str:
+    """What a card without text says: waiting while it may still come, else why none came."""
+    if running and not c.done:
+        return "waiting for the first token…"
+    if c.finish_reason == "error":
+        return f"Failed before any text: {error}" if error else "Failed before any text"
+    if c.finish_reason == "stopped":
+        return "Stopped before any text"
+    return f"Finished with no text (finish reason {c.finish_reason or 'none given'})"
+
+
+def note_html(note: str) -> str:
+    return f'<div class="ct ct-wait">{html.escape(note, quote=True)}</div>'
 
 
 def card_caption(c: ChoiceView, running: bool) -> str:
@@ -79,7 +100,8 @@ class ChoiceCard:
         self.header_at = 0.0
         self.state: tuple | None = None
 
-    def update(self, c: ChoiceView, running: bool) -> None:
+    def update(self, c: ChoiceView, running: bool, error: str | None = None) -> None:
+        """Draw what changed; ``error`` is the run's failure, said on a card left empty."""
         state = (c.version, c.finish_reason, running)
         if state == self.state:
             return
@@ -98,12 +120,11 @@ class ChoiceCard:
             self._commit(text[self.committed:cut + 1])
             self.committed = cut + 1
         tail = text[self.committed:]
-        if tail != self.shown_tail:
-            if tail or self.committed:
-                self.tail.html(text_html(tail))
-            else:
-                self.tail.html('<div class="ct ct-wait">waiting for the first token…</div>')
-            self.shown_tail = tail
+        markup = (text_html(tail) if tail or self.committed
+                  else note_html(empty_note(c, running, error)))
+        if markup != self.shown_tail:
+            self.tail.html(markup)
+            self.shown_tail = markup
 
     def _commit(self, block: str) -> None:
         # The tail's element becomes the finished block (sent once); a new tail opens below.
@@ -132,7 +153,7 @@ def show_finished(view: RunView, prefix: str = "") -> None:
             with st.container(key=f"{prefix}choice-{c.index}", border=True):
                 st.markdown(f"Choice {c.index} · " + card_caption(c, False))
                 st.html(text_html(c.text) if c.text else
-                        '<div class="ct ct-wait">(no text)</div>')
+                        note_html(empty_note(c, False, error_text(view))))
 
 
 def frame_interval(tokens: int, seconds: float) -> float:
@@ -141,40 +162,88 @@ def frame_interval(tokens: int, seconds: float) -> float:
     return 1.0 / next(fps for below, fps in FRAME_RATES if rate < below)
 
 
-def follow(run: StreamRun, cards: Sequence[ChoiceCard], notice_slot) -> RunView:
-    """Render the run until it ends, one frame per ``frame_interval`` at most.
+def error_text(view: RunView) -> str | None:
+    return view.error.describe() if view.error is not None else None
 
-    A frame is drawn as soon as something arrives and the interval has passed, so a slow
-    stream shows each token at once and a fast one is batched; a frame is drawn the
-    moment a choice or the run ends.
+
+Frame = Callable[[bool], float]
+
+
+def follow(runs: Sequence[BackgroundRun], frame: Frame) -> None:
+    """Draw frames of ``runs`` until all have ended, sleeping on their changes, never polling.
+
+    ``frame(quiet)`` draws one frame and returns the seconds to leave before the next
+    (the renderer's frame rate); ``quiet`` says nothing arrived for ``WAIT_SLICE_S``. A
+    frame is drawn as soon as something arrives and that interval has passed, so a slow
+    run shows each change at once and a fast one is batched; a frame is drawn the moment
+    something ends. While nothing arrives, a quiet frame every ``WAIT_SLICE_S`` gives
+    Streamlit its chance to act on a click.
     """
-    interval = frame_interval(0, 0.0)
-    seen, last_frame, finished = -1, 0.0, 0
-    shown_notice: str | None = None
-    while True:
-        quiet = run.wait_for_change(seen, WAIT_SLICE_S) == seen
-        wait = interval - (time.monotonic() - last_frame)
-        if wait > 0:  # the end of a choice or of the run is drawn at once, not a frame later
-            run.wait_for_end(wait, finished)
+    changed, ended = threading.Event(), threading.Event()
+    for run in runs:
+        run.watch(changed, ended)
+    try:
+        interval, last_frame = 0.0, 0.0
+        while True:
+            quiet = not changed.wait(WAIT_SLICE_S)
+            wait = interval - (time.monotonic() - last_frame)
+            if wait > 0:  # the end of something is drawn at once, not a frame later
+                ended.wait(wait)
+            changed.clear()
+            ended.clear()
+            over = not any(run.running for run in runs)
+            last_frame = time.monotonic()
+            interval = frame(quiet)
+            if over:
+                return
+    finally:
+        for run in runs:
+            run.unwatch(changed)
+
+
+def follow_cards(run: StreamRun, cards: Sequence[ChoiceCard], notice_slot) -> RunView:
+    """Follow one stream into its cards and notice line; returns the run as it ended."""
+    last: list[RunView] = []
+    shown_notice: list[str | None] = [None]
+
+    def frame(quiet: bool) -> float:
         view = run.snapshot(with_tokens=False)
-        last_frame = time.monotonic()
         for card, c in zip(cards, view.choices):
-            card.update(c, view.running)
+            card.update(c, view.running, error_text(view))
         waiting = f"Waiting for the server… {view.elapsed:.1f} s" if quiet else None
         message = view.notice or waiting
-        if message != shown_notice:
+        if message != shown_notice[0]:
             if view.notice:
                 notice_slot.info(view.notice, icon=":material/hourglass_top:")
             elif waiting:
                 notice_slot.caption(waiting)
             else:
                 notice_slot.empty()
-            shown_notice = message
-        seen = view.version
-        finished = sum(c.finish_reason is not None for c in view.choices)
-        if not view.running:
-            # What the page draws next (metrics, board) must not ride in the same batch as
-            # the last text: the browser would show that text only once all of it rendered.
-            time.sleep(FINAL_FRAME_HEADSTART_S)
-            return view
-        interval = frame_interval(view.token_count, view.elapsed - (view.ttft or view.elapsed))
+            shown_notice[0] = message
+        last[:] = [view]
+        return frame_interval(view.token_count, view.elapsed - (view.ttft or view.elapsed))
+
+    follow([run], frame)
+    # What the page draws next (metrics, board) must not ride in the same batch as the
+    # last text: the browser would show that text only once all of it rendered.
+    time.sleep(FINAL_FRAME_HEADSTART_S)
+    return last[-1]
+
+
+def record_run(conn: Connection, page: str, request: Mapping[str, Any],
+               finished: Callable[[Any], Finished],
+               metrics: Mapping[str, Any] | None = None) -> Callable[[Any], None] | None:
+    """Record a run in this session's history now; return the ``on_finish`` that completes
+    the record with ``finished(run)``, or None (and say so) when the history is unusable.
+
+    Every kind of run (stream, compare column, presenter scene, sweep, image batch) is
+    recorded through here, so the row always starts and ends the same way.
+    """
+    entry = Run(page=page, model=str(request.get("model", "")), request=dict(request),
+                provider=conn.provider, base_url=conn.base_url, metrics=dict(metrics or {}))
+    try:
+        recorder = Recorder(account.history_store(), entry, conn.api_key)
+    except HistoryError as exc:
+        alerts.warning(f"This run will not be kept in the history: {exc}")
+        return None
+    return lambda run: recorder.finish(finished(run))

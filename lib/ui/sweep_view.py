@@ -6,16 +6,14 @@ extras and put them back with ``set_axes``.
 """
 from __future__ import annotations
 
-import time
 from typing import Any, Mapping
 
 import streamlit as st
 
 from lib.connection import Connection
-from lib.saved import history
 from lib.text import sweep as text_sweep
 from lib.text.sweep import CellResult, Plan, SweepRun
-from lib.ui import account, alerts, state, stream_view
+from lib.ui import alerts, state, stream_view
 from lib.ui.model_picker import list_models
 from lib.ui.text import shown
 
@@ -25,7 +23,6 @@ X_NAME, X_TEXT, Y_NAME, Y_TEXT = (f"{PAGE}:x_name", f"{PAGE}:x_text", f"{PAGE}:y
                                   f"{PAGE}:y_text")
 CONFIRM = f"{PAGE}:confirm"
 NONE = "—"
-POLL_S = 0.2
 
 
 def axes_inputs(disabled: bool) -> tuple[str, str, str, str]:
@@ -70,48 +67,23 @@ def confirmed(p: Plan) -> bool:
 
 
 def start(conn: Connection, p: Plan) -> SweepRun:
-    recorder = _recorder(conn, p)
-    run = SweepRun(conn.client, p, on_finish=recorder).start()
+    record = stream_view.record_run(conn, PAGE, p.base, SweepRun.finished,
+                                    metrics=text_sweep.axes_json(p))
+    run = SweepRun(conn.client, p, on_finish=record).start()
     st.session_state[RUN] = run
     return run
 
 
-def _recorder(conn: Connection, p: Plan):
-    try:
-        store = account.history_store()
-        run_id = store.record(history.Run(
-            page=PAGE, model=str(p.base.get("model", "")), request=p.base,
-            provider=conn.provider, base_url=conn.base_url,
-            metrics=text_sweep.axes_json(p)), secret=conn.api_key)
-    except history.HistoryError as exc:
-        alerts.warning(f"This sweep will not be kept in the history: {exc}")
-        return None
-
-    def finish(run: SweepRun) -> None:
-        results = run.results()
-        failed = sum(r.error is not None for r in results)
-        status = history.STOPPED if run.stopped else history.OK
-        store.update(run_id, secret=conn.api_key, status=status,
-                     error=f"{failed} of {len(results)} cells failed" if failed else None,
-                     outputs=[_output(r) for r in results],
-                     metrics={**text_sweep.axes_json(p), "requests": len(results),
-                              "failed": failed, "elapsed_s": run.elapsed})
-    return finish
-
-
-def _output(r: CellResult) -> dict[str, Any]:
-    return {"index": r.row * 1000 + r.col, "row": r.row, "col": r.col, "x": r.x, "y": r.y,
-            "text": r.text, "finish_reason": r.finish_reason, "tokens": r.tokens,
-            "latency_s": r.latency_s, "mean_logprob": r.mean_logprob, "seed": r.seed,
-            "error": r.error}
-
-
 def follow(run: SweepRun, bar) -> None:
+    """The progress bar, redrawn as cells land, until the sweep ends."""
     total = run.plan.request_count
-    while run.running:
+
+    def frame(quiet: bool) -> float:
         done = run.done_count()
         bar.progress(done / total, text=f"{done} of {total} cells")
-        time.sleep(POLL_S)
+        return stream_view.frame_interval(0, 0.0)
+
+    stream_view.follow([run], frame)
 
 
 def grid(p: Plan, results: list[CellResult]) -> None:

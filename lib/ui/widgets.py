@@ -55,7 +55,8 @@ def _slider_or_number(p: Param, label: str, common: dict) -> Any:
     is_int = p.kind == catalogue.INT
     step = p.step or (1 if is_int else 0.01)
     lo, hi = p.minimum, p.maximum
-    if lo is not None and hi is not None and (hi - lo) / step <= SLIDER_MAX_STEPS:
+    if (p.widget != catalogue.NUMBER_INPUT and lo is not None and hi is not None
+            and (hi - lo) / step <= SLIDER_MAX_STEPS):
         return st.slider(label, min_value=_typed(lo, is_int), max_value=_typed(hi, is_int),
                          step=_typed(step, is_int), **common)
     return st.number_input(label, min_value=_typed(lo, is_int), max_value=_typed(hi, is_int),
@@ -69,11 +70,11 @@ def _typed(x: float | None, is_int: bool) -> Any:
 
 
 def _text(p: Param, label: str, common: dict) -> str:
-    return st.text_area(label, **{"height": 120, **common})
+    return st.text_area(label, placeholder=p.placeholder or None, **{"height": 120, **common})
 
 
 def _string(p: Param, label: str, common: dict) -> str:
-    return st.text_input(label, **common)
+    return st.text_input(label, placeholder=p.placeholder or None, **common)
 
 
 def _bool(p: Param, label: str, common: dict) -> bool:

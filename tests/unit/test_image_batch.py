@@ -116,7 +116,7 @@ def test_stop_sends_nothing_new_and_keeps_what_arrived(fresh_backend, tmp_path):
     assert len(sent) <= 3  # the two that arrived and at most one already in flight
 
 
-def test_runner_bounds_concurrency_and_ticks_while_waiting():
+def test_runner_bounds_concurrency():
     release = threading.Event()
     active, peak = [0], [0]
     lock = threading.Lock()
@@ -125,20 +125,38 @@ def test_runner_bounds_concurrency_and_ticks_while_waiting():
         with lock:
             active[0] += 1
             peak[0] = max(peak[0], active[0])
+            if active[0] == 2:
+                release.set()
         release.wait(5)
         with lock:
             active[0] -= 1
         raise ServerError("boom", status=503)
 
     runner = RequestRunner(generate, [{"i": i} for i in range(6)], max_workers=2)
-    seen = []
-    for outcome in runner.outcomes(tick=0.01):
-        if outcome is None:
-            release.set()
-            continue
-        seen.append(outcome.request)
+    seen = [outcome.request for outcome in runner.outcomes()]
     assert sorted(seen) == list(range(6))
     assert peak[0] == 2
+
+
+def test_stop_ends_the_wait_at_once_while_a_request_is_in_flight():
+    in_flight, release = threading.Event(), threading.Event()
+
+    def generate(request):
+        in_flight.set()
+        release.wait(30)
+        raise ServerError("late", status=503)
+
+    runner = RequestRunner(generate, [{"i": 0}, {"i": 1}], max_workers=1)
+    ended = threading.Event()
+    reader = threading.Thread(target=lambda: (list(runner.outcomes()), ended.set()))
+    reader.start()
+    assert in_flight.wait(5)
+    runner.stop()
+    try:
+        assert ended.wait(5), "the runner kept waiting for the request in flight"
+    finally:
+        release.set()
+        reader.join(5)
 
 
 def test_thumbnail_is_a_small_jpeg_of_the_same_shape():

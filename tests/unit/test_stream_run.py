@@ -3,7 +3,7 @@ import threading
 
 from lib.api import Client
 from lib.api.errors import AuthenticationError, StreamInterruptedError
-from lib.text.stream_run import DONE, FAILED, STOPPED, StreamRun
+from lib.text.stream_run import FAILED, OK, STOPPED, StreamRun
 
 MODEL = "local/ngram-docs"
 
@@ -36,7 +36,7 @@ def test_a_stream_of_n_choices_is_collected_per_choice(fresh_backend):
                     on_finish=finished.append).start()
     assert run.join(30)
     view = run.snapshot()
-    assert view.status == DONE and not view.running and view.error is None
+    assert view.status == OK and not view.running and view.error is None
     assert [c.index for c in view.choices] == [0, 1, 2]
     for c in view.choices:
         assert c.text and c.token_count == len(c.tokens) > 0
@@ -55,7 +55,7 @@ def test_with_stream_off_tokens_carry_alternatives_and_echo_gives_prompt_tokens(
                     _params(stream=False, logprobs=3, echo=True, max_tokens=8)).start()
     assert run.join(30)
     view = run.snapshot()
-    assert view.status == DONE and not view.streaming
+    assert view.status == OK and not view.streaming
     choice = view.choices[0]
     assert choice.tokens and all(t.logprob is not None for t in choice.tokens)
     assert any(t.top and len(t.top) > 1 for t in choice.tokens)
@@ -106,7 +106,7 @@ def test_retries_are_visible_as_a_notice_then_the_run_succeeds(fresh_backend):
     fresh_backend.add_fault({"kind": "status", "status": 429, "retry_after": 0.1})
     run.start()
     assert run.join(30)
-    assert run.snapshot().status == DONE
+    assert run.snapshot().status == OK
     assert notices and "retrying in 0.1 s" in notices[0] and "Rate limited" in notices[0]
     assert run.snapshot().notice is None
 
@@ -119,18 +119,24 @@ def test_wait_for_change_returns_the_new_version_or_times_out(fresh_backend):
     assert run.wait_for_change(version, 0.01) == version
 
 
-def test_wait_for_end_wakes_when_the_run_ends(fresh_backend):
+def test_a_watcher_is_woken_when_the_run_ends(fresh_backend):
     fresh_backend.configure(tokens_per_second=30)
     run = StreamRun(_factory(fresh_backend), _params(max_tokens=1000)).start()
-    assert run.wait_for_end(0.01) is False
-    assert run.wait_for_end(0.01, finished_seen=0) is False
+    changed, ended = threading.Event(), threading.Event()
+    run.watch(changed, ended)
+    run.wait_for_change(run.version, 5)  # the first token: a change, not a milestone
+    ended.clear()
+    assert ended.wait(0.01) is False
     run.stop()
-    assert run.wait_for_end(5) is True
+    assert ended.wait(5) is True and not run.running
 
 
-def test_wait_for_end_wakes_when_a_choice_finishes(fresh_backend):
+def test_a_watcher_is_woken_when_a_choice_finishes(fresh_backend):
     fresh_backend.configure(tokens_per_second=30)
-    run = StreamRun(_factory(fresh_backend), _params(max_tokens=3)).start()
-    assert run.wait_for_end(10, finished_seen=0) is True
-    assert run.snapshot().choices[0].finish_reason is not None
+    run = StreamRun(_factory(fresh_backend), _params(max_tokens=3, n=2)).start()
+    changed, ended = threading.Event(), threading.Event()
+    run.watch(changed, ended)
+    ended.clear()
+    assert ended.wait(10) is True
+    assert any(c.finish_reason is not None for c in run.snapshot().choices)
     run.join(10)
