@@ -3,6 +3,7 @@ import streamlit as st
 
 from lib.catalogue import COMPLETIONS
 from lib.ui import alerts, compare_view as view, share, state, stream_view
+from lib.ui.model_picker import context_notice
 from lib.ui.sidebar import connection_sidebar
 from lib.ui.text import shown
 from lib.ui.widgets import param_widget
@@ -61,6 +62,8 @@ for i, col in enumerate(st.columns(n, gap="medium")):
     with col:
         st.subheader(f"Column {i + 1}")
         view.column_settings(i, conn, set(), running)
+        if bodies[i] is not None:
+            context_notice(conn, bodies[i])
         slots.append(st.container())
 
 # ---------------------------------------------------------------- output

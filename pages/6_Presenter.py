@@ -24,11 +24,11 @@ view.init_values(conn)
 scenes = view.scenes()
 if scenes:
     index = st.session_state.get(view.SCENE, 0) % len(scenes)
-    prev, title, nxt = st.columns([1, 6, 1])
+    prev, title, nxt = st.columns([2, 5, 2])  # wide enough for the label and its key
     prev.button("◀ Previous", key="presenter-prev", on_click=view.step, args=(-1, len(scenes)),
-                width="stretch")
+                width="stretch", shortcut=view.PREVIOUS_KEY)
     nxt.button("Next ▶", key="presenter-next", on_click=view.step, args=(1, len(scenes)),
-               width="stretch")
+               width="stretch", shortcut=view.NEXT_KEY)
     title.markdown(f"**Scene {index + 1} of {len(scenes)}: {shown(scenes[index].name)}**"
                    + (f" — {shown(scenes[index].description)}" if scenes[index].description
                       else ""))
@@ -36,9 +36,8 @@ if scenes:
 form = param_form(PAGE, COMPLETIONS, ["prompt"], label="Prompt", height=160)
 run = st.session_state.get(RUN)
 running = run is not None and run.running
-if running:
-    st.button("Stop", key="presenter-stop", type="primary", on_click=run.stop)
-elif st.button("Generate", key="presenter-generate", type="primary"):
+# Generate starts the run before the button is drawn, so this very run shows Stop.
+if view.generate_pressed() and not running:
     body = form.body
     if body is None:
         alerts.error(form.problem)
@@ -46,14 +45,15 @@ elif st.button("Generate", key="presenter-generate", type="primary"):
         record = completions_view.history_recorder(conn, body, find_model(conn, body["model"]))
         run = StreamRun(conn.client, body, on_finish=record).start()
         st.session_state[RUN], running = run, True
+view.action_button(run, running)
 
-playback = st.session_state.pop(f"{PAGE}:playback", None)
+playback = st.session_state.pop(view.PLAYBACK, None)
 if playback is not None:
     view.play_back(playback)
 elif run is not None:
     if running:
         cards = stream_view.draw_cards(len(run.snapshot(with_tokens=False).choices))
-        stream_view.follow(run, cards, st.empty())
+        stream_view.follow_cards(run, cards, st.empty())
         st.rerun()
     result = run.snapshot(with_tokens=False)
     if result.error is not None:
@@ -62,12 +62,5 @@ elif run is not None:
 
 recorded = view.recorded_runs()
 if recorded:
-    with st.expander("Network or quota trouble? Play back a recorded run"):
-        by_id = {r.id: r for r in recorded}
-        pick = st.selectbox("Recorded run", list(by_id), key=f"{PAGE}:recorded",
-                            format_func=lambda i: f"#{i} · {by_id[i].model} · {by_id[i].title}")
-        if st.button("Play back at recorded pace", key="presenter-playback"):
-            st.session_state[f"{PAGE}:playback"] = pick
-            st.rerun()
-
-st.markdown("[Leave presenter mode](Completions)")  # a plain link: the sidebar is hidden
+    view.playback_picker(recorded)
+view.leave_link()

@@ -3,21 +3,29 @@
 The page never draws the connection sidebar (the key field does not exist on it, not
 merely hidden); it uses the connection the other pages last chose. A playback of a
 recorded run is labelled as such on screen the whole time it plays.
+
+Keys, for a speaker with a clicker: PageDown/PageUp step through the scenes (clickers send
+those), Esc stops a streaming scene. These are st.button shortcuts, no script of our own.
 """
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
 
 from lib.catalogue import COMPLETIONS
 from lib.saved import history
 from lib.saved.presets import Preset, PresetError
-from lib.text import replay
+from lib.text import StreamRun, replay
 from lib.ui import account, alerts, state, stream_view
 from lib.ui.model_picker import TEXT_TYPES, list_models
 from lib.ui.text import shown
 
 PAGE = "presenter"
 SCENE = f"{PAGE}:scene"
+GENERATE = "presenter-generate"
+PLAYBACK = f"{PAGE}:playback"
+_GO = f"{PAGE}:go"  # set by Generate's callback, read once by the page
+NEXT_KEY, PREVIOUS_KEY, STOP_KEY = "PageDown", "PageUp", "Esc"
 MAX_PLAYBACK_GAP_S = 1.0
 CSS = """<style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
@@ -65,12 +73,70 @@ def apply_scene(preset: Preset) -> None:
     state.restore(PAGE, COMPLETIONS, preset.apply_to(values), preset.pinned)
 
 
+def generate_pressed() -> bool:
+    """Whether Generate was clicked, read before the button is drawn (so Stop can be)."""
+    return bool(st.session_state.pop(_GO, False))
+
+
+def action_button(run: StreamRun | None, running: bool) -> None:
+    """Generate, or Stop (also Esc) while a scene streams: one button in one place.
+
+    Both are one widget (one key), so the browser turns Generate into Stop in place; two
+    keys left a faded Generate under Stop until the stream ended. Generate's click is
+    told apart by its callback, as a click on Stop also makes the widget's value True.
+    """
+    if running:
+        st.button("Stop", key=GENERATE, type="primary", on_click=run.stop, shortcut=STOP_KEY,
+                  help="Close the connection now; the text so far is kept.")
+    else:
+        st.button("Generate", key=GENERATE, type="primary", on_click=_go)
+
+
+def _go() -> None:
+    st.session_state[_GO] = True
+
+
 def recorded_runs() -> list[history.Run]:
+    """Finished runs that can be played back: streamed, with at least one token recorded."""
     try:
         return [r for r in account.history_store().list(page="completions", limit=20)
-                if r.status == history.OK]
+                if r.status == history.OK and _has_stream(r)]
     except history.HistoryError:
         return []
+
+
+def _has_stream(run: history.Run) -> bool:
+    # ``list`` leaves events out (they can be long); a streamed run with tokens has them.
+    return bool(run.metrics.get("streamed")) and any(o.get("tokens") for o in run.outputs)
+
+
+def playback_picker(recorded: list[history.Run]) -> None:
+    """The fallback for a failing network: pick a recorded run, play it under its prompt."""
+    with st.expander("Network or quota trouble? Play back a recorded run"):
+        by_id = {r.id: r for r in recorded}
+        pick = st.selectbox("Recorded run", list(by_id), key=f"{PAGE}:recorded",
+                            format_func=lambda i: f"#{i} · {by_id[i].model} · {by_id[i].title}")
+        st.button("Play back at recorded pace", key="presenter-playback",
+                  on_click=_choose_playback, args=(by_id.get(pick),))
+
+
+def _choose_playback(run: history.Run | None) -> None:
+    """Before the page draws: the prompt box shows the recorded prompt, not today's."""
+    if run is None:
+        return
+    values = state.page_values(PAGE, COMPLETIONS)
+    state.restore(PAGE, COMPLETIONS, {**values, "prompt": str(run.request.get("prompt", ""))},
+                  st.session_state.get(state.pinned_key(PAGE), []))
+    st.session_state[PLAYBACK] = run.id
+
+
+def leave_link() -> None:
+    """Back to Completions in this tab (a Markdown link opened a new one)."""
+    try:
+        st.page_link("pages/1_Completions.py", label="Leave presenter mode",
+                     icon=":material/logout:")
+    except StreamlitPageNotFoundError:  # the page run alone (AppTest): nowhere to go
+        return
 
 
 def play_back(run_id: int) -> None:
@@ -83,7 +149,8 @@ def play_back(run_id: int) -> None:
     if run is None or not run.events:
         alerts.warning("That run has no recorded stream to play back.")
         return
-    st.info("Replay of a recorded run — not a live request.", icon=":material/replay:")
+    st.info(f"Replay of recorded run #{run.id} ({shown(run.model)}) — not a live request.",
+            icon=":material/replay:")
     n = max(int(run.request.get("n", 1)), 1 + max(e[1] for e in run.events))
     cards = stream_view.draw_cards(n, prefix="replay-")
     texts = [""] * n

@@ -81,3 +81,15 @@ def test_a_failed_model_list_is_said_once_and_not_refetched_until_retry(failing_
 def test_compare_says_a_failed_model_list_once_for_all_its_columns(failing_list):
     at = open_page("pages/3_Compare.py")
     assert len(_list_warnings(at)) == 1, _texts(at.warning)
+
+
+def test_compare_warns_only_the_column_over_the_context(local):
+    at = open_page("pages/3_Compare.py")
+    at.text_area(key="w:compare.prompt.0").set_value("Hello").run()
+    assert not any("context" in w for w in _texts(at.warning))
+    next(w for w in at.number_input
+         if w.key.startswith("w:compare-col1.max_tokens.")).set_value(100000).run()
+    assert not at.exception, at.exception
+    assert [w for w in _texts(at.warning) if "context" in w] == [
+        "Likely to be refused: prompt (about 2 tokens) + Max tokens (100,000) is longer than "
+        "the model's context (4096 tokens): lower Max tokens or shorten the prompt."]
