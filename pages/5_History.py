@@ -28,6 +28,7 @@ except history.HistoryError as exc:
     alerts.error(f"The history cannot be shown. {exc}", icon=":material/database:")
     st.stop()
 
+linked = view.linked_run(store)  # ?run=ID: this person's run, else "not found"
 st.caption(f"{total} run{'s' if total != 1 else ''}" + (" (showing the newest 200)"
                                                        if total > 200 else ""))
 if not runs:
@@ -37,7 +38,9 @@ view.table(runs)
 
 by_id = {r.id: r for r in runs}
 opened = st.selectbox("Open a run", list(by_id), key=f"{PAGE}:open",
+                      index=list(by_id).index(linked) if linked in by_id else 0,
                       format_func=lambda i: view.label(by_id[i]))
+st.query_params[view.RUN_PARAM] = str(opened)
 run = store.get(opened)
 if run is None:
     alerts.warning("That run was deleted meanwhile.")

@@ -23,6 +23,7 @@ from lib.ui import account, alerts, state, stream_view, sweep_view
 from lib.ui.text import shown
 
 PAGE = "history"
+RUN_PARAM = "run"  # ?run=ID opens that run, if it is the visitor's own
 REPLAY_TIMEOUT_S = 120
 # Where "Restore" sends a run: (state page, endpoint, page file). A Compare run is one
 # column's completion request, so it opens in Completions.
@@ -34,6 +35,24 @@ REPLAYABLE = ("completions", "compare")
 _DIFF_CSS = ("<style>.rd{white-space:pre-wrap;word-break:break-word;line-height:1.6}"
              ".rd del{background:#fdd;text-decoration:line-through}"
              ".rd ins{background:#dfd;text-decoration:none}</style>")
+
+
+def linked_run(store: history.History) -> int | None:
+    """The run id a link names (``?run=ID``) when it is one of this visitor's runs.
+
+    Otherwise says "not found", the same for another person's run as for one that never
+    existed, so an id typed into the URL tells nothing about anyone else's history.
+    """
+    raw = st.query_params.get(RUN_PARAM)
+    if raw is None:
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+        alerts.warning(f"The link's run id must be a whole number, got {raw[:40]!r}.")
+        return None
+    if store.get(int(raw)) is None:
+        alerts.warning(f"Run {int(raw)} not found.")
+        return None
+    return int(raw)
 
 
 def label(run: history.Run) -> str:

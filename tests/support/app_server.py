@@ -23,8 +23,11 @@ def free_port() -> int:
 class AppServer:
     """`streamlit run playground.py` in a child process, pointed at a local backend."""
 
-    def __init__(self, backend_url: str, data_dir: Path, log_path: Path, env: dict | None = None):
-        self.port = free_port()
+    def __init__(self, backend_url: str, data_dir: Path, log_path: Path, env: dict | None = None,
+                 *, port: int | None = None, args: tuple[str, ...] = ()):
+        """``port``: one chosen beforehand (a sign-in redirect URL must name it); ``args``:
+        more `streamlit run` options, such as ``--secrets.files``."""
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         child_env = {k: v for k, v in os.environ.items() if k != "TOGETHER_API_KEY"}
         child_env.update({"PLAYGROUND_LOCAL_BACKEND_URL": backend_url,
@@ -34,7 +37,7 @@ class AppServer:
             [sys.executable, "-m", "streamlit", "run", "playground.py",
              "--server.port", str(self.port), "--server.headless", "true",
              "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-             "--global.developmentMode", "false"],
+             "--global.developmentMode", "false", *args],
             cwd=ROOT, env=child_env, stdout=self.log, stderr=subprocess.STDOUT)
         wait_healthy(self.proc, self.url)
 
