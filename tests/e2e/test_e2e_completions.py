@@ -68,7 +68,7 @@ def test_text_streams_in_growing_and_finishes(completions, fresh_backend, screen
 
 def test_n3_shows_three_cards_and_the_board(completions, fresh_backend, screenshot_dir):
     page = completions
-    set_slider(page, "Completions (n)", 3, tab="Output")
+    set_number(page, "Completions (n)", 3, tab="Output")
     set_slider(page, "Logprobs", 3, tab="Output")
     set_number(page, "Max tokens", 40, tab="Output")
     _generate(page)
