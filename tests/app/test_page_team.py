@@ -106,3 +106,26 @@ def test_personal_mode_warns_when_the_key_is_open_to_the_network(together, addre
     address("0.0.0.0")
     monkeypatch.delenv("TOGETHER_API_KEY")  # no key configured: nothing to spend
     assert not any("spends that key" in shown(w) for w in run("playground.py").warning)
+
+
+def _where_saved_things_go() -> None:
+    import streamlit as st
+
+    from lib.ui import account
+    st.text(str(account.preset_store().path))
+    st.text(str(account.image_store().root))
+
+
+def test_presets_and_images_are_kept_apart_per_person(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(tmp_path))
+    folders = []
+    for user in (ALICE, {**ALICE, "sub": "bob", "email": "bob@example.com"}):
+        at = AppTest.from_function(_where_saved_things_go, default_timeout=30)
+        at.secrets["auth"], at.user = AUTH, dict(user)
+        at.run()
+        assert not at.exception, at.exception
+        folders.append([t.value for t in at.text])
+    (alice_presets, alice_images), (bob_presets, bob_images) = folders
+    assert alice_presets != bob_presets and alice_images != bob_images
+    for path in (alice_presets, alice_images, bob_presets, bob_images):
+        assert path.startswith(str(tmp_path / "owners" / "u-"))

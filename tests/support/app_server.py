@@ -42,9 +42,14 @@ class AppServer:
         wait_healthy(self.proc, self.url)
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
+        stop_child(self.proc, self.log)
+
+
+def stop_child(proc: subprocess.Popen, log) -> None:
+    """End a test's server process (SIGTERM, then SIGKILL after 10 s) and close its log."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()

@@ -16,7 +16,7 @@ from pathlib import Path
 import requests
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.support.app_server import free_port
+from tests.support.app_server import free_port, stop_child
 from tests.support.browser import wait_for_app
 
 MOCK = Path(sys.executable).parent / "oidc-provider-mock"
@@ -55,12 +55,7 @@ class OidcProvider:
         raise RuntimeError("oidc-provider-mock did not answer in time")
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
+        stop_child(self.proc, self.log)
 
 
 def write_secrets(folder: Path, app_port: int, provider: OidcProvider,

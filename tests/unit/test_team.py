@@ -152,3 +152,9 @@ def test_team_mode_switches_custom_off_unless_the_operator_allows_it():
     assert load_settings({"PLAYGROUND_CUSTOM": "on"}, team=True).custom_enabled
     assert load_settings({"PLAYGROUND_CUSTOM_BASE_URLS": "http://vllm:8000/v1"},
                          team=True).custom_enabled
+
+
+def test_personal_mode_listens_on_loopback_only():
+    import tomllib
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["address"] == "127.0.0.1"
