@@ -97,11 +97,9 @@ def models_notice(conn: Connection) -> None:
     failure = _recent_failure(conn)
     if failure is None or _said_this_run():
         return
-    text, button = st.columns([6, 1], vertical_alignment="center")
-    with text:
-        alerts.warning(f"Could not list models: {failure} You can still type a model id.")
-    button.button("Retry", key=_RETRY_KEY, on_click=_retry, args=(conn,),
-                  icon=":material/refresh:", help="Fetch the model list again now.")
+    alerts.warning(f"Could not list models: {failure} You can still type a model id.")
+    st.button("Retry", key=_RETRY_KEY, on_click=_retry, args=(conn,),
+              icon=":material/refresh:", help="Fetch the model list again now.")
 
 
 def context_notice(conn: Connection, body: dict[str, Any]) -> None:
