@@ -67,7 +67,7 @@ if run is not None:
         # No rerun at the end: the cards already hold the whole text, so only what is new
         # (Generate back in place of Stop, metrics, token view, board) is sent.
         cards = stream_view.draw_cards(len(run.snapshot(with_tokens=False).choices))
-        stream_view.follow(run, cards, notice)
+        stream_view.follow_cards(run, cards, notice)
         view.generate_button(button_slot)
         result = run.snapshot()
     else:

@@ -29,7 +29,8 @@ settings, output = st.columns([2, 3], gap="large")
 with output:
     go, stop = st.columns(2)
     generate = go.button("Generate images", key=f"{PAGE}:generate", type="primary",
-                         icon=":material/auto_awesome:", width="stretch")
+                         icon=":material/auto_awesome:", width="stretch",
+                         disabled=view.running())
     stop_slot = stop.empty()
     summary_slot, progress_slot, grid_slot = st.empty(), st.empty(), st.empty()
 
@@ -61,7 +62,7 @@ with settings:
     share.share_control(PAGE, state.page_values(PAGE, IMAGES),
                         st.session_state.get(state.pinned_key(PAGE), []), conn.api_key)
     with st.expander("Sweep (X/Y plot)", icon=":material/grid_on:"):
-        view.sweep_section(body, problem, conn, stop_slot, progress_slot, grid_slot)
+        view.sweep_section(body, problem, conn)
 
 # ---------------------------------------------------------------- generate
 with output:
@@ -73,7 +74,9 @@ with output:
         if body is None:
             alerts.error(f"Nothing was sent. {problem}", icon=":material/block:")
         else:
-            run, plans = view.start_batch(body, conn)
-            view.execute(run, plans, conn, stop_slot, progress_slot, grid_slot)
-            st.rerun()  # draw the finished grid with its buttons and downloads
+            view.start(*view.start_batch(body, conn), conn)
+    job = view.current()
+    if job is not None and job.running:  # a click elsewhere lands here: follow it again
+        view.follow(job, stop_slot, progress_slot, grid_slot)
+        st.rerun()  # draw the finished grid with its buttons and downloads
     view.results()

@@ -7,7 +7,6 @@ shared prompt lives in the "compare" page's values. Every column runs its own
 """
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import streamlit as st
@@ -94,19 +93,14 @@ def any_running() -> bool:
 
 def follow_all(runs: list[StreamRun], cards: list[stream_view.ChoiceCard]) -> None:
     """Update every column's card at the stream view's frame rate until all runs end."""
-    seen = [-1] * len(runs)
-    interval = stream_view.frame_interval(0, 0.0)
-    while True:
-        time.sleep(interval)
-        running = False
-        for i, (run, card) in enumerate(zip(runs, cards)):
+    def frame(quiet: bool) -> float:
+        for run, card in zip(runs, cards):
             view = run.snapshot(with_tokens=False)
-            if view.version != seen[i] and view.choices:
-                card.update(view.choices[0], view.running)
-                seen[i] = view.version
-            running = running or view.running
-        if not running:
-            return
+            if view.choices:
+                card.update(view.choices[0], view.running, stream_view.error_text(view))
+        return stream_view.frame_interval(0, 0.0)
+
+    stream_view.follow(runs, frame)
 
 
 def metrics_line(run: StreamRun, model: ModelInfo | None) -> str:

@@ -157,15 +157,8 @@ def history_recorder(conn: Connection, body: dict[str, Any], model: ModelInfo | 
 
     Compare and Presenter record their runs the same way, under their own page name.
     """
-    try:
-        store = account.history_store()
-        run_id = completion_record.record_start(store, body, conn.provider, conn.base_url,
-                                                conn.api_key, page=page)
-    except history.HistoryError as exc:
-        alerts.warning(f"This run will not be kept in the history: {exc}")
-        return None
-    return lambda run: completion_record.record_finish(store, run_id, run, model,
-                                                       conn.api_key)
+    return stream_view.record_run(conn, page, body,
+                                  lambda run: completion_record.finished(run, model))
 
 
 # ---------------------------------------------------------------- results

@@ -19,18 +19,17 @@ from lib.api.image_decode import decode_image
 from lib.catalogue import IMAGES, SEED_MAX
 from lib.connection import Connection
 from lib.images.archive import zip_name
-from lib.images.batch import PlannedRequest, batch_runner, cap_for, plan_batch, run_batch
+from lib.images.batch import PlannedRequest, cap_for, plan_batch
 from lib.images.encode_cache import EncodeCache
 from lib.images.grid import display_copy
 from lib.images.png_settings import ImageSettingsError, read_png_settings
-from lib.images.run import (BATCH, FAILED, OK, RUNNING, STOPPED, SWEEP, ImageRun, cached, grid_png,
-                            image_png, zip_bytes)
+from lib.images.run import (BATCH, FAILED, RUNNING, STOPPED, SWEEP, ImageBatchRun, ImageRun,
+                            cached, grid_png, image_png, zip_bytes)
 from lib.images.sweep import (AXES, CONFIRM_ABOVE, SEED, SweepError, describe_plan, layout_of,
                               plan_from_text, sweep_plot)
 from lib.images.store import ImageStore
 from lib.param_settings import ParamSettings
-from lib.saved import history
-from lib.ui import account, alerts, state
+from lib.ui import account, alerts, state, stream_view
 from lib.ui.text import shown
 
 PAGE = "images"
@@ -38,7 +37,6 @@ RUN = f"{PAGE}:run"
 RESTORE_NOTE = f"{PAGE}:restore_note"
 UPLOAD = f"{PAGE}:upload"
 TILES_PER_ROW = 4
-TICK = 0.25          # seconds between progress redraws; also how soon Stop takes effect
 STORE_MAX_BYTES = 2 * 2**30
 # (label, width : height) for the aspect buttons; the longer side is kept.
 ASPECTS = (("1:1", 1, 1), ("4:3", 4, 3), ("3:4", 3, 4), ("3:2", 3, 2), ("2:3", 2, 3),
@@ -146,72 +144,53 @@ def _client_call(conn: Connection) -> Callable[[dict], Any]:
     return generate
 
 
-def _history_start(run: ImageRun, conn: Connection) -> None:
-    try:
-        run.history_id = account.history_store().record(
-            history.Run(page=PAGE, model=str(run.request.get("model", "")),
-                        request=run.request, provider=conn.provider, base_url=conn.base_url,
-                        metrics={"kind": run.kind, "requests": len(run.requests)},
-                        title=history.preview(run.request.get("prompt"))),
-            secret=conn.api_key)
-    except history.HistoryError as exc:
-        alerts.warning(f"This run will not be kept in the history: {exc}")
+def current() -> ImageBatchRun | None:
+    """The page's last batch or sweep, running or not; it outlives reruns and page changes."""
+    return st.session_state.get(RUN)
 
 
-def _history_finish(run: ImageRun, conn: Connection) -> None:
-    if run.history_id is None:
-        return
-    status = {OK: history.OK, STOPPED: history.STOPPED}.get(run.status, history.FAILED)
-    error = None if not run.failures else "; ".join(f.message for f in run.failures[:3])
-    try:
-        account.history_store().update(
-            run.history_id, secret=conn.api_key, status=status,
-            error=error if status != history.OK or error else None,
-            outputs=run.history_outputs(),
-            metrics={"kind": run.kind, "requests": len(run.requests), "latency": run.elapsed,
-                     "images": len(run.images), "failed": run.missing})
-    except history.HistoryError:
-        pass  # the run itself is fine; the history row keeps saying "interrupted"
+def running() -> bool:
+    job = current()
+    return job is not None and job.running
 
 
-def execute(run: ImageRun, plans: list[PlannedRequest], conn: Connection,
-            stop_slot, progress_slot, grid_slot) -> None:
-    """Send the run's requests and fill the grid as each answer lands.
+def start(run: ImageRun, plans: list[PlannedRequest], conn: Connection) -> ImageBatchRun:
+    """Send the run's requests on a worker thread, recorded in the history from the start.
 
-    Pressing Stop (or touching any widget) makes Streamlit abandon this script at its next
-    redraw, at most TICK later; ``finally`` then stops the runner, so no new request goes
-    out, and the run keeps what arrived as "stopped".
+    The page only follows it (``follow``): a click elsewhere reruns the page, which finds
+    the run here and follows it again, so only Stop ends it.
     """
-    st.session_state[RUN] = run
     store = account.image_store()
     store.prune(STORE_MAX_BYTES)
-    _history_start(run, conn)
+    record = stream_view.record_run(conn, PAGE, run.request, ImageBatchRun.finished,
+                                    metrics=run.start_metrics())
+    job = ImageBatchRun(run, plans, _client_call(conn), store, on_finish=record).start()
+    st.session_state[RUN] = job
+    return job
+
+
+def follow(job: ImageBatchRun, stop_slot, progress_slot, grid_slot) -> None:
+    """Stop, the progress line and the grid filling in, until the run ends."""
     stop_slot.button("Stop", key=f"{PAGE}:stop", icon=":material/stop_circle:",
-                     width="stretch", help="Send no further requests; keep what arrived.")
-    runner = batch_runner(_client_call(conn), plans, store)
-    began = time.perf_counter()
-    try:
-        for arrival in run_batch(runner, tick=TICK):
-            if arrival is not None:
-                run.add(arrival)
-                with grid_slot.container():
-                    draw_results(run, store, interactive=False)
-            done = len(run.images) + sum(len(f.positions) for f in run.failures)
-            progress_slot.progress(
-                done / max(1, run.total),
-                text=f"{len(run.images)} of {run.total} images · "
-                     f"{time.perf_counter() - began:.1f} s")
-    finally:
-        runner.stop()
-        if run.status == RUNNING:
-            run.finish(None if runner_done(run) else STOPPED)
-        _history_finish(run, conn)
+                     width="stretch", on_click=job.stop,
+                     help="Send no further requests; keep what arrived.")
+    store = account.image_store()
+    drawn: list[tuple[int, int] | None] = [None]
 
+    def frame(quiet: bool) -> float:
+        run = job.snapshot()
+        arrived = (len(run.images), len(run.failures))
+        if arrived != drawn[0]:
+            with grid_slot.container():
+                draw_results(run, store, interactive=False)
+            drawn[0] = arrived
+        done = len(run.images) + sum(len(f.positions) for f in run.failures)
+        progress_slot.progress(done / max(1, run.total),
+                               text=f"{len(run.images)} of {run.total} images · "
+                                    f"{job.elapsed:.1f} s")
+        return stream_view.frame_interval(0, 0.0)
 
-def runner_done(run: ImageRun) -> bool:
-    """Every position either arrived or failed: the run ended on its own."""
-    settled = set(run.images) | {p for f in run.failures for p in f.positions}
-    return len(settled) >= run.total
+    stream_view.follow([job], frame)
 
 
 def start_batch(body: dict[str, Any], conn: Connection) -> tuple[ImageRun, list]:
@@ -335,10 +314,12 @@ def _draw_plot(run: ImageRun, store: ImageStore) -> None:
 
 @st.fragment
 def results() -> None:
-    """The last run: its summary, errors, downloads and grid; a fragment of its own."""
-    run: ImageRun | None = st.session_state.get(RUN)
-    if run is None:
+    """The last run, once it has ended: its summary, errors, downloads and grid; a
+    fragment of its own."""
+    job = current()
+    if job is None or job.running:
         return
+    run = job.snapshot()
     store = account.image_store()
     (st.warning if run.status in (STOPPED, FAILED) or run.failures else st.caption)(
         run.summary())
@@ -386,8 +367,7 @@ def _axis_fields(label: str, kind_key: str, values_key: str, default: str,
     return kind, text
 
 
-def sweep_section(body: dict[str, Any] | None, problem: str, conn: Connection,
-                  stop_slot, progress_slot, grid_slot) -> None:
+def sweep_section(body: dict[str, Any] | None, problem: str, conn: Connection) -> None:
     """Pick one or two axes, see how many requests that is, confirm a big one, run it."""
     left, right = st.columns(2)
     with left:
@@ -414,9 +394,7 @@ def sweep_section(body: dict[str, Any] | None, problem: str, conn: Connection,
         confirmed = st.checkbox(f"Yes, send {plan.request_count} requests "
                                 f"(more than {CONFIRM_ABOVE})", key=SWEEP_CONFIRM)
     if st.button("Run sweep", key=f"{PAGE}:sweep_go", icon=":material/grid_on:",
-                 disabled=not confirmed):
+                 disabled=not confirmed or running()):
         plans = plan.requests()
-        run = ImageRun.from_plans(SWEEP, body, plans, provider=conn.provider,
-                                  base_url=conn.base_url, layout=layout_of(plan))
-        execute(run, plans, conn, stop_slot, progress_slot, grid_slot)
-        st.rerun()
+        start(ImageRun.from_plans(SWEEP, body, plans, provider=conn.provider,
+                                  base_url=conn.base_url, layout=layout_of(plan)), plans, conn)

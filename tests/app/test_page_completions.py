@@ -159,3 +159,12 @@ def test_a_run_is_recorded_in_the_history_with_its_text(at, fresh_backend):
     assert full.request["prompt"] == "Remember me"
     assert full.outputs[0]["text"] and full.metrics["completion_tokens"]
     assert full.events and "".join(text for _, _, text in full.events) == full.outputs[0]["text"]
+
+
+def test_a_choice_that_failed_before_any_text_says_so_on_its_card(at, fresh_backend):
+    _prompt(at, "Hello")
+    fresh_backend.add_fault({"kind": "status", "status": 400})
+    _generate(at)
+    notes = [h.proto.body for h in at.get("html") if 'class="ct ct-wait"' in h.proto.body]
+    assert notes and all("waiting for the first token" not in n for n in notes)
+    assert any("Failed before any text: " in n and "HTTP 400" in n for n in notes)
