@@ -148,3 +148,19 @@ def test_other_servers_errors_get_the_same_plain_words(canned, status, body, tit
     assert error.describe().startswith(f"{title} (HTTP {status}): ")
     assert words in error.describe()
     assert KEY_BLAME not in error.describe()
+
+
+# ------------------------------------------------------------------ before sending
+
+def test_the_pre_send_warning_needs_a_known_context_and_a_request_over_it():
+    from lib.api.results import ModelInfo
+    from lib.text.context_check import context_warning, prompt_tokens_estimate
+    listed = ModelInfo(id=TEXT, type="language", context_length=4096)
+    assert prompt_tokens_estimate("x" * 9) == 3
+    assert context_warning(listed, {"max_tokens": 4000}, 96) is None          # exactly fits
+    assert context_warning(listed, {"max_tokens": 4000}, 97) == (
+        "Likely to be refused: prompt (about 97 tokens) + Max tokens (4,000) is longer than "
+        "the model's context (4096 tokens): lower Max tokens or shorten the prompt.")
+    assert context_warning(listed, {}, 4000) is not None    # counted with the default 256
+    assert context_warning(ModelInfo(id=TEXT, type="language"), {"max_tokens": 10**6}, 1) is None
+    assert context_warning(None, {"max_tokens": 10**6}, 1) is None
