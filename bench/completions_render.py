@@ -161,16 +161,16 @@ class Result:
     p95_ms: float | None = None
 
 
-def page_path(n: int, tokens: int) -> str:
-    values = {"model": MODEL, "prompt": PROMPT, "max_tokens": tokens, "n": n,
+def page_path(n: int, tokens: int, prompt: str = PROMPT) -> str:
+    values = {"model": MODEL, "prompt": prompt, "max_tokens": tokens, "n": n,
               "logit_bias": NO_EOS, "stream": True}
     params = sharelink.encode_state({"page": "completions", "values": values, "pinned": [],
                                      "extra": {}})
     return "Completions?" + urlencode(params)
 
 
-def reference_path(n: int, tokens: int) -> str:
-    return "?" + urlencode({"n": n, "max_tokens": tokens, "prompt": PROMPT, "model": MODEL,
+def reference_path(n: int, tokens: int, prompt: str = PROMPT) -> str:
+    return "?" + urlencode({"n": n, "max_tokens": tokens, "prompt": prompt, "model": MODEL,
                             "logit_bias": json.dumps(NO_EOS)})
 
 
@@ -234,19 +234,27 @@ def measure(browser, backend, app: App, kind: str, rate: int, n: int, tokens: in
     result = Result(kind, rate, n, len(written), frames[0] / 1e6, cpu_server, cpu_browser,
                     (visible_at - last_write) * 1000, written[-1][0] - written[0][0])
     if latency:
-        deficit = written[-1][1] - final   # letters Markdown may have dropped (reference)
-        delays, i, previous = [], 0, 0
-        for stamp, total in written:
-            if total == previous:
-                continue  # a token of spaces or punctuation changes no count: not observable
-            previous = total
-            while i < len(records) and records[i][1] < total - deficit:
-                i += 1
-            if i < len(records):
-                delays.append(records[i][0] - stamp)
+        delays = token_delays(written, records)
         q = statistics.quantiles([d * 1000 for d in delays], n=20)
         result.p50_ms, result.p95_ms = statistics.median(delays) * 1000, q[18]
     return result
+
+
+def token_delays(written: list[tuple[float, int]], records: list[tuple[float, int]]
+                 ) -> list[float]:
+    """Seconds from each token's write to the first DOM record showing it, from cumulative
+    letter+digit counts on both sides (a token adding none is not observable)."""
+    deficit = written[-1][1] - records[-1][1]   # letters Markdown may have dropped (reference)
+    delays, i, previous = [], 0, 0
+    for stamp, total in written:
+        if total == previous:
+            continue
+        previous = total
+        while i < len(records) and records[i][1] < total - deficit:
+            i += 1
+        if i < len(records):
+            delays.append(records[i][0] - stamp)
+    return delays
 
 
 # ---------------------------------------------------------------- report

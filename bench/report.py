@@ -121,7 +121,7 @@ class Bench:
     name: str          # the module bench.<name>, writing bench/results/<name>.md
     title: str
     targets: str       # as the issues set them, in words
-    judge: Callable[[str], str] | None
+    judge: Callable[[str], str] | None   # None: the benchmark writes its own pass/miss
 
 
 BENCHES = (
@@ -141,8 +141,22 @@ BENCHES = (
           "image is decoded; nothing encoded for download until it is asked for; a rerun that "
           "changes no image re-encodes nothing.",
           judge_images),
-    Bench("cold_start", "Cold start vs a hello-world Streamlit app (issue 6)",
-          "none set by the issues: ratios app/hello are reported.", None),
+    Bench("cold_start", "Cold start, page switches and memory vs a hello-world Streamlit app "
+          "(issues 6, 14)",
+          "home interactive at most 1.2x the hello-world app's cold start (median of 3 "
+          "interleaved); the first visit of Completions, Images and Compare each at most 0.4x "
+          "that, a second visit at most 0.1x; server RSS after every page at most 2x hello's, "
+          "each further idle browser session at most 5 MB more.", None),
+    Bench("widget_touch", "Widget touch on Completions vs a bare page with the same widgets "
+          "(issue 14)",
+          "one slider changed until the rerun has finished, median and p95 of 30 touches in the "
+          "browser, at most 1.5x the bare page's; a touch never fetches the model list or "
+          "trains anything.", None),
+    Bench("stream_capacity", "Streaming capacity: server CPU per stream-second with 1, 10 and "
+          "20 sessions (issue 14)",
+          "at 50 tok/s, n=1, at most 20 ms of server CPU per stream-second (50 streams per "
+          "core), or within 1.5x of a minimal st.write_stream page's where that floor is above "
+          "20 ms; p95 token-to-screen at 20 sessions under 250 ms.", None),
 )
 
 
