@@ -117,7 +117,7 @@ class Client:
             return self._with_choices(None, params, list(range(n)))
         completion = self._complete_once(params)
         seen = {choice.index for choice in completion.choices}
-        if not 0 < len(seen) < n:
+        if n == 1 or len(seen) != 1:  # one choice for n > 1: the server dropped n
             return completion
         _DROPS_N.add(self._server_model(params))
         for choice in completion.choices:

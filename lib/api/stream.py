@@ -185,7 +185,7 @@ class OneByOneStream:
     (llama.cpp and Ollama drop ``n``); iterate and close it as a CompletionStream.
 
     ``first`` is the stream of the request as sent, passed through as it comes. When it
-    ends with fewer choices than ``n``, ``on_short()`` is told and only the missing
+    ends with a single choice, ``on_short()`` is told and only the missing
     choices are requested, one request each (``open_choice(index)``), all at once; their
     events come in this stream under their own indexes. ``first=None``: the server is
     known to drop ``n``, so every choice is requested on its own from the start.
@@ -238,7 +238,7 @@ class OneByOneStream:
                     seeded.add(event.index)
                 yield event
             self.usage = self._first.usage
-            if self.closed or not seen or len(seen) >= self._n:
+            if self.closed or len(seen) != 1:  # one choice for n > 1: the server dropped n
                 return
             self._on_short()
             missing = [i for i in missing if i not in seen]
