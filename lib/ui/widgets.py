@@ -8,7 +8,6 @@ from __future__ import annotations
 import codecs
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from lib import catalogue
@@ -123,6 +122,8 @@ def _unescape(s: str) -> str:
 def _token_bias_editor(page: str, endpoint: Endpoint, p: Param, label: str,
                        disabled: bool) -> Any:
     """An editable token id → bias table (the API wants ids, not words)."""
+    import pandas as pd  # ~0.6 s to import: paid by the page that draws this table, not by
+    # every page importing this module (issue 14)
     values = state.page_values(page, endpoint)
     base = pd.DataFrame(
         [{"token id": str(k), "bias": float(v)} for k, v in (values.get(p.name) or {}).items()],
