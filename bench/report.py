@@ -6,7 +6,7 @@ or hangs is recorded as failed and the others still run. Its table is read from 
 run can never pass for this one's), and a pass/miss column is added wherever the issues set
 a target. The header says when and on what machine the figures were taken.
 
-    python -m bench.report [--quick]          (also: make bench)
+    python -m bench.report [--quick] [--only NAME ...] [--out FILE]   (also: make bench)
 """
 from __future__ import annotations
 
@@ -303,11 +303,14 @@ def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="each benchmark's smoke run")
     parser.add_argument("--out", type=Path, default=REPORT)
+    parser.add_argument("--only", nargs="+", choices=[b.name for b in BENCHES],
+                        help="run these benchmarks alone (to try one; a report is all of them)")
     args = parser.parse_args(argv)
     RESULTS.mkdir(parents=True, exist_ok=True)
     began, start = datetime.datetime.now(datetime.timezone.utc), time.monotonic()
     load_start = os.getloadavg()[0]
-    outcomes = [(bench, run(bench, args.quick)) for bench in BENCHES]
+    outcomes = [(bench, run(bench, args.quick)) for bench in BENCHES
+                if not args.only or bench.name in args.only]
     report = compose(outcomes, args.quick, (load_start, os.getloadavg()[0]), began,
                      (time.monotonic() - start) / 60)
     args.out.write_text(report)
