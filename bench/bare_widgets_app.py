@@ -16,13 +16,16 @@ KINDS = {
     "multiselect": lambda i: st.multiselect(f"multi {i}", ["a", "b", "c"]),
     "download_button": lambda i: st.download_button(f"download {i}", b"x"),
     "file_uploader": lambda i: st.file_uploader(f"upload {i}"),
+    "data_editor": lambda i: st.data_editor([{"token id": "", "bias": 0.0}], key=f"editor {i}",
+                                            num_rows="dynamic"),
 }
 
 # How the benchmark finds each kind on a page.
 TESTIDS = {"slider": "stSlider", "number_input": "stNumberInput", "selectbox": "stSelectbox",
            "text_area": "stTextArea", "text_input": "stTextInput", "checkbox": "stCheckbox",
            "radio": "stRadio", "button": "stButton", "multiselect": "stMultiSelect",
-           "download_button": "stDownloadButton", "file_uploader": "stFileUploader"}
+           "download_button": "stDownloadButton", "file_uploader": "stFileUploader",
+           "data_editor": "stDataFrame"}   # Completions draws no read-only table before a run
 
 if __name__ == "__main__":
     st.set_page_config(layout="wide")

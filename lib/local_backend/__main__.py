@@ -29,7 +29,8 @@ def main(argv: list[str] | None = None) -> None:
     backend = LocalBackend(args.host, args.port, args.tokens_per_second,
                            control=args.control, control_token=token).start()
     trained = text_models()
-    print(f"Local backend ready at {backend.base_url} (models trained in "
+    how = "loaded from the cache" if trained.from_cache else "trained"
+    print(f"Local backend ready at {backend.base_url} (models {how} in "
           f"{trained.seconds:.2f} s); Ctrl+C to stop.", flush=True)
     try:
         while True:
