@@ -34,7 +34,8 @@ with settings:
     model_picker(PAGE, COMPLETIONS, conn)
     param_widget(PAGE, COMPLETIONS, "prompt", label="Prompt", height=140, errors=invalid)
     with st.expander("Fixed parameters", icon=":material/tune:"):
-        form = param_form(PAGE, COMPLETIONS, COMPACT, invalid=invalid)
+        form = param_form(PAGE, COMPLETIONS, COMPACT, invalid=invalid,
+                          attempt=bool(st.session_state.get("sweep-run")))
     presets_panel(PAGE, "completions")
 with axes:
     x_name, x_text, y_name, y_text = view.axes_inputs(running)
@@ -44,10 +45,12 @@ with axes:
             plan = view.make_plan(form.body, x_name, x_text, y_name, y_text)
     except text_sweep.SweepError as exc:
         problem = str(exc)
-    if plan is None:
-        st.caption(f"Not ready to run: {shown(problem)}")
-    else:
+    # Settings not yet filled in are no problem to point at until Run is first pressed.
+    quiet = form.body is None and not form.attempted
+    if plan is not None:
         st.markdown(view.estimate_line(plan, conn))
+    elif not quiet:
+        st.caption(f"Not ready to run: {shown(problem)}")
     ok = plan is not None and not running and view.confirmed(plan)
     # Run starts the sweep before the buttons are drawn, so this very run shows Stop.
     if st.session_state.get("sweep-run") and plan is not None and not running:
@@ -62,7 +65,7 @@ with axes:
                   help="Cells not yet sent are skipped; finished ones are kept.")
     else:
         go.button("Run sweep", key="sweep-run", type="primary", width="stretch",
-                  disabled=plan is None)
+                  disabled=plan is None and not quiet)
     with link:
         share.share_control(PAGE, values, st.session_state.get(state.pinned_key(PAGE), []),
                             conn.api_key, view.share_extra())

@@ -50,3 +50,13 @@ def test_n_is_a_number_input_not_a_slider(at):
 def test_the_prompt_box_has_a_placeholder(local, page_file, key, example):
     at = open_page(page_file)
     assert at.text_area(key=key).placeholder.startswith(example)
+
+
+def test_the_sweep_page_waits_for_run_before_saying_what_is_missing(local, fresh_backend):
+    at = open_page("pages/4_Sweep.py")
+    assert not [c for c in at.caption if shown(c).startswith("Not ready to run")]
+    at.button(key="sweep-run").click().run()
+    assert any(shown(c) == "Not ready to run: prompt is required and must not be empty."
+               for c in at.caption)
+    assert at.button(key="sweep-run").disabled
+    assert not [r for r in fresh_backend.requests_seen if r["path"].endswith("/completions")]
