@@ -47,6 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.support.app_server import free_port  # noqa: E402
+from bench.report import publish  # noqa: E402
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, wait_healthy  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "cold_start.md"
@@ -346,10 +347,7 @@ def main(argv: list[str] | None = None) -> str:
             browser.close()
             shutil.rmtree(primed, ignore_errors=True)
     table = report(starts)
-    print(table)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(table + "\n")
-    return table
+    return publish(RESULTS, table + "\n")
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ from lib.local_backend import LocalBackend  # noqa: E402
 from lib.local_backend import framing  # noqa: E402
 from lib.saved import sharelink  # noqa: E402
 from tests.support.app_server import free_port  # noqa: E402
+from bench.report import publish  # noqa: E402
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, wait_for_app, wait_healthy  # noqa: E402
 MODEL, PROMPT = "local/ngram-docs", "The playground"
 NO_EOS = {"0": -100.0}   # ban the end-of-text token so every run streams all its tokens
@@ -336,10 +337,7 @@ def main(argv: list[str] | None = None) -> str:
               + ("\n".join(f"- {m}" for m in missed) if missed else "- none")
               + f"\n\nTotal bench time {time.monotonic() - started:.0f} s; tokens per run are "
                 "per choice (n=4 streams four times as many).\n")
-    print(report)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(report)
-    return report
+    return publish(RESULTS, report)
 
 
 if __name__ == "__main__":

@@ -162,6 +162,14 @@ BENCHES = (
 
 # ---------------------------------------------------------------- running one
 
+def publish(result_file: Path, text: str) -> str:
+    """A benchmark's own report: printed, and written where ``run`` reads it."""
+    print(text)
+    result_file.parent.mkdir(parents=True, exist_ok=True)
+    result_file.write_text(text)
+    return text
+
+
 @dataclass
 class Outcome:
     command: str

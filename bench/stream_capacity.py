@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from bench.completions_render import (  # noqa: E402
     _ALNUM, OBSERVER_JS, App, clock_offset, page_path, reference_path, token_delays)
 from lib.local_backend import LocalBackend, framing  # noqa: E402
+from bench.report import publish  # noqa: E402
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, wait_for_app  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "stream_capacity.md"
@@ -221,10 +222,7 @@ def main(argv: list[str] | None = None) -> str:
             app.stop()
         backend.stop()
     report = compose(results, time.monotonic() - began)
-    print(report)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(report)
-    return report
+    return publish(RESULTS, report)
 
 
 if __name__ == "__main__":

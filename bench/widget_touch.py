@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 from bench.bare_widgets_app import TESTIDS  # noqa: E402
 from bench.completions_render import App  # noqa: E402
 from lib.local_backend import LocalBackend, model_cache  # noqa: E402
+from bench.report import publish  # noqa: E402
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, wait_for_app  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "widget_touch.md"
@@ -129,10 +130,7 @@ def main(argv: list[str] | None = None) -> str:
             app.stop()
         backend.stop()
     report = compose(times, counts, models_fetched, trained, time.monotonic() - began)
-    print(report)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(report)
-    return report
+    return publish(RESULTS, report)
 
 
 def compose(times: dict[str, list[float]], counts: dict[str, int], models_fetched: int,
