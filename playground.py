@@ -1,18 +1,16 @@
 """Home page: what the playground is, where to go, and which models the connection offers."""
 import streamlit as st
 
+from lib.ui import home_view as view
 from lib.ui.model_picker import list_models, models_notice
-from lib.ui.sidebar import connection_sidebar
+from lib.ui.shell import page_shell
 
-st.set_page_config(page_title="Together Playground", page_icon=":material/science:",
-                   layout="wide")
-
-conn = connection_sidebar()
-
-st.title("Together Playground")
+conn = page_shell("home")
 st.write("Try every knob of Together AI's completions and image APIs: watch tokens stream, "
          "read token probabilities, compare models, sweep parameters and download image "
          "grids that carry their settings.")
+view.connection_status(conn)
+view.page_cards()
 
 if conn is None:
     st.stop()

@@ -168,6 +168,9 @@ COMPLETIONS = Endpoint(
               "none.", label="Safety model", default="", group="Output", max_length=256),
     ),
 )
+# The completion parameters a small panel shows (a Compare column, the Sweep's fixed ones).
+COMPLETIONS_COMPACT = ("temperature", "top_p", "top_k", "min_p", "repetition_penalty",
+                       "presence_penalty", "frequency_penalty", "max_tokens", "seed")
 
 IMAGE_SIZE_MIN, IMAGE_SIZE_MAX = 64, 2048
 

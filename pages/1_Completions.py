@@ -7,7 +7,7 @@ from lib.text import StreamRun
 from lib.ui import alerts, completions_view as view, share, state, stream_view
 from lib.ui.model_picker import context_notice, find_model, model_picker
 from lib.ui.presets_panel import presets_panel
-from lib.ui.sidebar import connection_sidebar
+from lib.ui.shell import page_shell
 from lib.ui.text import shown
 from lib.ui.form import param_form
 
@@ -15,10 +15,7 @@ PAGE = "completions"
 RUN = f"{PAGE}:run"            # the StreamRun being shown (it outlives reruns)
 RUN_MODEL = f"{PAGE}:run_model"  # the model's listing entry at start (for the cost)
 
-st.set_page_config(page_title="Completions · Together Playground",
-                   page_icon=":material/edit_note:", layout="wide")
-conn = connection_sidebar()
-st.title("Completions")
+conn = page_shell("completions")
 if conn is None:
     st.stop()
 

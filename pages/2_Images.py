@@ -6,17 +6,14 @@ from lib.catalogue import IMAGES
 from lib.ui import alerts, images_view as view, share, state
 from lib.ui.model_picker import IMAGE_TYPES, model_picker
 from lib.ui.presets_panel import presets_panel
-from lib.ui.sidebar import connection_sidebar
+from lib.ui.shell import page_shell
 from lib.ui.text import shown
 from lib.ui.widgets import param_widget
 from lib.ui.form import param_form
 
 PAGE = view.PAGE
 
-st.set_page_config(page_title="Images · Together Playground", page_icon=":material/image:",
-                   layout="wide")
-conn = connection_sidebar()
-st.title("Images")
+conn = page_shell("images")
 if conn is None:
     st.stop()
 

@@ -4,16 +4,13 @@ import streamlit as st
 from lib.catalogue import COMPLETIONS
 from lib.ui import alerts, compare_view as view, share, state, stream_view
 from lib.ui.model_picker import context_notice
-from lib.ui.sidebar import connection_sidebar
+from lib.ui.shell import page_shell
 from lib.ui.text import shown
 from lib.ui.widgets import param_widget
 
 PAGE = view.PAGE
 
-st.set_page_config(page_title="Compare · Together Playground",
-                   page_icon=":material/view_column:", layout="wide")
-conn = connection_sidebar()
-st.title("Compare")
+conn = page_shell("compare")
 st.caption("One prompt, side by side: each column has its own model and parameters, "
            "copied from the Completions page and then yours to change.")
 if conn is None:

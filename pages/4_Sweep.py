@@ -1,23 +1,19 @@
 """Sweep: a labelled grid of completions for one prompt, one or two parameters varied."""
 import streamlit as st
 
-from lib.catalogue import COMPLETIONS
+from lib.catalogue import COMPLETIONS, COMPLETIONS_COMPACT
 from lib.text import sweep as text_sweep
 from lib.ui import alerts, share, state, sweep_view as view
-from lib.ui.compare_view import COMPACT
 from lib.ui.form import param_form
 from lib.ui.model_picker import model_picker
 from lib.ui.presets_panel import presets_panel
-from lib.ui.sidebar import connection_sidebar
+from lib.ui.shell import page_shell
 from lib.ui.text import shown
 from lib.ui.widgets import param_widget
 
 PAGE = view.PAGE
 
-st.set_page_config(page_title="Sweep · Together Playground", page_icon=":material/grid_on:",
-                   layout="wide")
-conn = connection_sidebar()
-st.title("Sweep")
+conn = page_shell("sweep")
 st.caption("An X/Y plot for text: the same prompt with one or two parameters varied, every "
            "cell with its finish reason, token count, latency and mean logprob.")
 if conn is None:
@@ -34,7 +30,7 @@ with settings:
     model_picker(PAGE, COMPLETIONS, conn)
     param_widget(PAGE, COMPLETIONS, "prompt", label="Prompt", height=140, errors=invalid)
     with st.expander("Fixed parameters", icon=":material/tune:"):
-        form = param_form(PAGE, COMPLETIONS, COMPACT, invalid=invalid,
+        form = param_form(PAGE, COMPLETIONS, COMPLETIONS_COMPACT, invalid=invalid,
                           attempt=bool(st.session_state.get("sweep-run")))
     presets_panel(PAGE, "completions")
 with axes:

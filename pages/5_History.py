@@ -3,15 +3,12 @@ import streamlit as st
 
 from lib.saved import history
 from lib.ui import account, alerts, history_view as view
-from lib.ui.sidebar import connection_sidebar
+from lib.ui.shell import page_shell
 from lib.ui.text import shown
 
 PAGE = view.PAGE
 
-st.set_page_config(page_title="History · Together Playground", page_icon=":material/history:",
-                   layout="wide")
-conn = connection_sidebar()
-st.title("History")
+conn = page_shell("history")
 
 try:
     store = account.history_store()
@@ -47,14 +44,14 @@ if run is None:
     st.stop()
 
 restore_col, replay_col, delete_col, all_col = st.columns(4)
-if run.page in view.TARGETS:
-    target = view.TARGETS[run.page][2]
+target = view.restore_target(run)
+if target is not None:
     if restore_col.button("Restore", key=f"{PAGE}:restore", icon=":material/restore:",
                           width="stretch", help="Put this run's settings back into its page."):
         if view.restore(run):
-            st.switch_page(target)
+            st.switch_page(target.file)
 replay = replay_col.button("Replay", key=f"{PAGE}:replay", icon=":material/replay:",
-                           width="stretch", disabled=run.page not in view.REPLAYABLE
+                           width="stretch", disabled=not view.replayable(run)
                            or conn is None,
                            help="Re-run with the same seed and compare with the record.")
 if delete_col.button("Delete", key=f"{PAGE}:delete", icon=":material/delete:",

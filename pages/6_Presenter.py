@@ -6,16 +6,14 @@ from lib.text import StreamRun
 from lib.ui import alerts, completions_view, presenter_view as view, stream_view
 from lib.ui.form import param_form
 from lib.ui.model_picker import find_model
-from lib.ui.sidebar import current_connection
+from lib.ui.shell import page_shell
 from lib.ui.text import shown
 
 PAGE = view.PAGE
 RUN = f"{PAGE}:run"
 
-st.set_page_config(page_title="Presenter · Together Playground", page_icon=":material/slideshow:",
-                   layout="wide", initial_sidebar_state="collapsed")
+conn = page_shell("presenter", sidebar=False)
 view.hide_chrome()
-conn = current_connection()
 if conn is None:
     alerts.error("The connection is not set up: choose a provider on another page first.")
     st.stop()

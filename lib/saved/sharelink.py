@@ -24,6 +24,7 @@ from lib.api.quoting import clip, short_repr
 from lib.api.redact import redact
 from lib.api.untrusted import json_tree
 from lib.catalogue import ENDPOINTS, ValidationError
+from lib.page_registry import PAGES
 from lib.param_settings import ParamSettings
 
 STATE_PARAM, VERSION_PARAM, VERSION = "s", "v", "1"
@@ -32,8 +33,7 @@ MAX_STATE_BYTES = 3_000_000
 MAX_EXTRA_BYTES = 64_000
 MAX_EXTRA_DEPTH = 8
 # Which endpoint's parameters each shareable page holds.
-PAGE_ENDPOINTS = {"completions": "completions", "images": "images",
-                  "compare": "completions", "sweep": "completions"}
+PAGE_ENDPOINTS = {p.key: p.endpoint for p in PAGES if p.shareable}
 _STATE_KEYS = ("page", "values", "pinned", "extra")
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 

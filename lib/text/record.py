@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from lib.api.results import ModelInfo
+from lib.page_registry import page
 from lib.saved.recorder import Finished
 from lib.text.stream_run import RunView, StreamRun
 
-PAGE = "completions"
+PAGE = page("completions").key  # the page a run is recorded under unless named
 
 
 def estimated_cost(view: RunView, model: ModelInfo | None) -> float | None:

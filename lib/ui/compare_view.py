@@ -12,8 +12,9 @@ from typing import Any
 import streamlit as st
 
 from lib.api.results import ModelInfo
-from lib.catalogue import COMPLETIONS, ValidationError
+from lib.catalogue import COMPLETIONS, COMPLETIONS_COMPACT, ValidationError
 from lib.connection import Connection
+from lib.page_registry import page
 from lib.param_settings import ParamSettings, describe
 from lib.text import record as completion_record
 from lib.text.stream_run import StreamRun
@@ -27,9 +28,7 @@ MIN_COLUMNS, MAX_COLUMNS = 2, 4
 COLUMNS = f"{PAGE}:columns"
 RUNS = f"{PAGE}:runs"        # one StreamRun (or None) per column; they outlive reruns
 MODELS = f"{PAGE}:models"    # the listing entry of each column's model, for the cost
-COMPACT = ("temperature", "top_p", "top_k", "min_p", "repetition_penalty",
-           "presence_penalty", "frequency_penalty", "max_tokens", "seed")
-SOURCE_PAGE = "completions"
+SOURCE_PAGE = page("completions").key  # the page new columns copy their settings from
 
 
 def column_page(i: int) -> str:
@@ -62,7 +61,7 @@ def column_settings(i: int, conn: Connection, invalid: set[str], disabled: bool)
     page = column_page(i)
     model_picker(page, COMPLETIONS, conn)
     with st.expander("Parameters", icon=":material/tune:"):
-        for name in COMPACT:
+        for name in COMPLETIONS_COMPACT:
             param_widget(page, COMPLETIONS, name, errors=invalid, disabled=disabled)
 
 

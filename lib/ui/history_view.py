@@ -13,8 +13,9 @@ from datetime import datetime
 
 import streamlit as st
 
-from lib.catalogue import COMPLETIONS, IMAGES
+from lib.catalogue import ENDPOINTS
 from lib.connection import Connection
+from lib.page_registry import Page, find, page
 from lib.saved import history
 from lib.saved.run_settings import settings_from_request
 from lib.text import replay
@@ -25,13 +26,6 @@ from lib.ui.text import shown
 PAGE = "history"
 RUN_PARAM = "run"  # ?run=ID opens that run, if it is the visitor's own
 REPLAY_TIMEOUT_S = 120
-# Where "Restore" sends a run: (state page, endpoint, page file). A Compare run is one
-# column's completion request, so it opens in Completions.
-TARGETS = {"completions": ("completions", COMPLETIONS, "pages/1_Completions.py"),
-           "compare": ("completions", COMPLETIONS, "pages/1_Completions.py"),
-           "images": ("images", IMAGES, "pages/2_Images.py"),
-           "sweep": ("sweep", COMPLETIONS, "pages/4_Sweep.py")}
-REPLAYABLE = ("completions", "compare")
 _DIFF_CSS = ("<style>.rd{white-space:pre-wrap;word-break:break-word;line-height:1.6}"
              ".rd del{background:#fdd;text-decoration:line-through}"
              ".rd ins{background:#dfd;text-decoration:none}</style>")
@@ -53,6 +47,19 @@ def linked_run(store: history.History) -> int | None:
         alerts.warning(f"Run {int(raw)} not found.")
         return None
     return int(raw)
+
+
+def restore_target(run: history.Run) -> Page | None:
+    """The page "Restore" opens the run in (the registry's ``restores_into``), or None.
+
+    ``run.page`` comes from the database: a name that is no page restores nowhere."""
+    source = find(run.page)
+    return page(source.restores_into) if source and source.restores_into else None
+
+
+def replayable(run: history.Run) -> bool:
+    source = find(run.page)
+    return source is not None and source.replayable
 
 
 def label(run: history.Run) -> str:
@@ -107,9 +114,10 @@ def restore(run: history.Run) -> bool:
     go there, False (having said why) for an unreadable row."""
     if _refused(run, "restored"):
         return False
-    page, endpoint, _ = TARGETS[run.page]
+    target = restore_target(run)
+    endpoint = ENDPOINTS[target.endpoint]
     values, pinned = settings_from_request(endpoint, run.request)
-    state.restore(page, endpoint, values, pinned)
+    state.restore(target.key, endpoint, values, pinned)
     if run.page == "sweep":
         sweep_view.set_axes(sweep_view.axes_from_history(run.metrics))
     return True

@@ -13,6 +13,7 @@ import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
 from lib.catalogue import COMPLETIONS
+from lib.page_registry import page
 from lib.saved import history
 from lib.saved.presets import Preset, PresetError
 from lib.text import StreamRun, replay
@@ -20,7 +21,8 @@ from lib.ui import account, alerts, state, stream_view
 from lib.ui.model_picker import TEXT_TYPES, list_models
 from lib.ui.text import shown
 
-PAGE = "presenter"
+PAGE = page("presenter").key
+SOURCE_PAGE = page("completions").key  # where first settings and recorded runs come from
 SCENE = f"{PAGE}:scene"
 GENERATE = "presenter-generate"
 PLAYBACK = f"{PAGE}:playback"
@@ -51,7 +53,7 @@ def scenes() -> list[Preset]:
 def init_values(conn) -> None:
     """First visit: start from the Completions page's settings, with a model that exists."""
     if state.values_key(PAGE) not in st.session_state:
-        source = st.session_state.get(state.values_key("completions")) or {}
+        source = st.session_state.get(state.values_key(SOURCE_PAGE)) or {}
         state.restore(PAGE, COMPLETIONS, source)
         first = scenes()[:1]
         if first:  # the title says "Scene 1": its settings must be the ones in force
@@ -99,7 +101,7 @@ def _go() -> None:
 def recorded_runs() -> list[history.Run]:
     """Finished runs that can be played back: streamed, with at least one token recorded."""
     try:
-        return [r for r in account.history_store().list(page="completions", limit=20)
+        return [r for r in account.history_store().list(page=SOURCE_PAGE, limit=20)
                 if r.status == history.OK and _has_stream(r)]
     except history.HistoryError:
         return []
@@ -133,7 +135,7 @@ def _choose_playback(run: history.Run | None) -> None:
 def leave_link() -> None:
     """Back to Completions in this tab (a Markdown link opened a new one)."""
     try:
-        st.page_link("pages/1_Completions.py", label="Leave presenter mode",
+        st.page_link(page(SOURCE_PAGE).file, label="Leave presenter mode",
                      icon=":material/logout:")
     except StreamlitPageNotFoundError:  # the page run alone (AppTest): nowhere to go
         return

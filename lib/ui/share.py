@@ -14,11 +14,9 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import streamlit as st
 
 from lib.catalogue import Endpoint
+from lib.page_registry import page
 from lib.saved import sharelink
 from lib.ui import alerts, state
-
-NAMES = {"completions": "Completions", "images": "Images", "compare": "Compare",
-         "sweep": "Sweep"}
 
 
 def _applied_key(page: str) -> str:
@@ -44,8 +42,8 @@ def apply_link(page: str, endpoint: Endpoint) -> dict[str, Any] | None:
                  icon=":material/link_off:")
         return None
     if shared["page"] != page:
-        alerts.error(f"This link holds settings for the {NAMES[shared['page']]} page; open it "
-                 "there. Nothing was changed here.", icon=":material/link_off:")
+        alerts.error(f"This link holds settings for the {page(shared['page']).title} page; "
+                     "open it there. Nothing was changed here.", icon=":material/link_off:")
         return None
     state.restore(page, endpoint, shared["values"], shared["pinned"])
     st.toast("Settings restored from the link.", icon=":material/link:")

@@ -50,7 +50,7 @@ def open_app(page: Page, url: str, path: str = "") -> None:
 
 def go_to(page: Page, name: str) -> None:
     """Another page in the same session (a new URL would be a new session, without the key)."""
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name=name).click()
+    page.get_by_test_id("stSidebar").get_by_role("link", name=name, exact=True).click()
     expect(page.get_by_role("heading", name=name).first).to_be_visible()
     wait_for_app(page)
 
