@@ -71,14 +71,23 @@ class ParamSettings:
         it can be), absent ones take their default, and a field sent at its default can only
         have been pinned.
         """
-        known = {k: v for k, v in request.items() if k in endpoint.names}
-        bad = {e.field for e in cls(endpoint, known).check(require=False)}
-        values = validate(endpoint, {k: v for k, v in known.items() if k not in bad},
-                          require=False)
+        values = cls.keep_valid(endpoint, {k: v for k, v in request.items()
+                                           if k in endpoint.names})[0].values
         pinned = tuple(p.name for p in endpoint.params
                        if p.name in values and not p.required and not p.always_send
                        and p.is_default(values[p.name]))
         return cls(endpoint, {**endpoint.defaults(), **values}, pinned)
+
+    @classmethod
+    def keep_valid(cls, endpoint: Endpoint, raw: Mapping[str, Any]
+                   ) -> tuple[ParamSettings, list[FieldError]]:
+        """The fields of ``raw`` that check out (normalised), and a problem for each one
+        left out: saved settings are restored as far as they can be, never all or nothing."""
+        problems = cls(endpoint, raw).check(require=False)
+        bad = {e.field for e in problems}
+        values = validate(endpoint, {k: v for k, v in raw.items() if k not in bad},
+                          require=False)
+        return cls(endpoint, values), problems
 
     def _pin_problems(self) -> list[FieldError]:
         pinned = self.pinned

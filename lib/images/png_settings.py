@@ -18,6 +18,7 @@ from PIL import Image, PngImagePlugin
 from lib import catalogue
 from lib.api.image_decode import ImageDecodeError, decode_image
 from lib.api.redact import is_credential_name, redact
+from lib.param_settings import ParamSettings
 
 # ---------------------------------------------------------------- settings <-> PNG metadata
 
@@ -172,8 +173,9 @@ def _png_text(data: bytes) -> dict[str, str]:
 def read_png_settings(data: bytes) -> RestoredSettings:
     """Generation settings from a PNG ours or AUTOMATIC1111-style, checked field by field.
 
-    Each field goes through ``catalogue.check`` on its own, so one bad value (or a field
-    this playground has no use for) is dropped and reported instead of losing the rest.
+    The fields go through ``ParamSettings.keep_valid``, as every saved setting does, so one
+    bad value (or a field this playground has no use for) is dropped and reported instead
+    of losing the rest.
     """
     text = _png_text(data)
     problem = "This PNG carries no generation settings."
@@ -206,7 +208,7 @@ def _settings_json(text: str) -> dict[str, Any]:
 def _restore(raw: Mapping[str, Any], source: str) -> RestoredSettings:
     if len(raw) > MAX_SETTINGS_FIELDS:
         raise ImageSettingsError(f"The settings in this PNG have {len(raw):,} fields; refused.")
-    values: dict[str, Any] = {}
+    known: dict[str, Any] = {}
     dropped: dict[str, str] = {}
     for key, value in raw.items():
         name = str(key) if len(str(key)) <= 60 else str(key)[:57] + "..."
@@ -215,10 +217,10 @@ def _restore(raw: Mapping[str, Any], source: str) -> RestoredSettings:
         elif key not in catalogue.IMAGES.names:
             dropped[name] = f"not a parameter of {catalogue.IMAGES.path}"
         else:
-            try:
-                values[key] = catalogue.check(catalogue.IMAGES[key], value)
-            except ValueError as exc:
-                dropped[name] = str(exc)
+            known[key] = value
+    settings, problems = ParamSettings.keep_valid(catalogue.IMAGES, known)
+    dropped.update((p.field, p.message) for p in problems)
+    values = dict(settings.values)
     if not values:
         raise ImageSettingsError("This PNG carries no usable generation settings.")
     return RestoredSettings(values, dropped, source)

@@ -71,3 +71,11 @@ def test_describe_is_one_sentence_in_the_catalogue_words():
     problems = ParamSettings(COMPLETIONS, {"model": "m", "top_p": 2}).check()
     assert describe(problems) == ("top_p must be a number from 0 to 1, got 2; "
                                   "prompt is required and must not be empty.")
+
+
+def test_keep_valid_restores_what_checks_out_and_names_what_it_left_out():
+    settings, dropped = ParamSettings.keep_valid(IMAGES, {"width": 513, "steps": "12",
+                                                          "seed": 7})
+    assert settings.values == {"steps": 12, "seed": 7}
+    assert [(p.field, p.message) for p in dropped] == [
+        ("width", "width must be an integer from 64 to 2048 and a multiple of 8, got 513")]
