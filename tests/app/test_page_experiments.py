@@ -1,7 +1,10 @@
 """History, presets, share links and presenter mode under AppTest on the local backend."""
 import json
 
-from lib.saved import History, PresetStore, sharelink
+import requests
+
+from lib.saved import History, PresetStore, Run, sharelink
+from lib.saved.history import OK
 from tests.support.pages import open_page
 from tests.support.shown import shown
 
@@ -34,6 +37,21 @@ def test_replay_of_a_seeded_local_run_is_identical_and_restore_brings_settings_b
     values = at.session_state["completions.values"]
     assert values["seed"] == 11 and values["temperature"] == 1.3
     assert values["prompt"] == "The playground"
+
+
+def test_replay_of_an_unseeded_n2_run_reruns_each_choice_with_its_own_seed(local):
+    request = {"model": "local/ngram-docs", "prompt": "The playground", "n": 2,
+               "max_tokens": 15, "temperature": 1.0, "logit_bias": {"0": -100}}
+    choices = requests.post(f"{local.base_url}/completions", json=request,
+                            timeout=30).json()["choices"]
+    History().record(Run(page="completions", model=request["model"], request=request,
+                         status=OK, outputs=choices, title="The playground"))
+    at = _app("5_History.py")
+    at.button(key="history:replay").click().run()
+    assert not at.exception and not at.warning
+    seeds = ", ".join(str(c["seed"]) for c in choices)
+    assert [shown(s) for s in at.success] == [
+        f"Replay with each choice's own seed ({seeds}): identical: 2 of 2 choices match"]
 
 
 def test_a_corrupt_history_file_is_reported_and_left_alone(local, tmp_path, monkeypatch):
