@@ -102,6 +102,7 @@ class Start:
     health_s: float
     render_s: float
     rss_mb: float
+    cpu_s: float      # server CPU from spawning to the first page rendered
     pages_s: dict[str, float] = field(default_factory=dict)
     page_errors: dict[str, str] = field(default_factory=dict)
     second_s: dict[str, float] = field(default_factory=dict)
@@ -115,6 +116,21 @@ def child_env(data_dir: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in drop}
     env["PLAYGROUND_DATA_DIR"] = data_dir
     return env
+
+
+def server_cpu_s(pid: int) -> float:
+    """CPU seconds of the server so far (user + system, children included): less moved by a
+    busy machine than wall time."""
+    proc = psutil.Process(pid)
+    times = proc.cpu_times()
+    total = times.user + times.system
+    for child in proc.children(recursive=True):
+        try:
+            times = child.cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
 
 
 def server_rss_mb(pid: int) -> float:
@@ -222,7 +238,7 @@ def cold_start(browser, target: Target, primed: Path) -> Start:
             page.goto(url, timeout=TIMEOUT_S * 1000)
             wait_drawn(page, target.marks)
             render = time.perf_counter() - began
-            start = Start(health, render, server_rss_mb(proc.pid))
+            start = Start(health, render, server_rss_mb(proc.pid), server_cpu_s(proc.pid))
             if target.with_pages:
                 tour(browser, page, url, proc.pid, start)
         finally:
@@ -289,6 +305,7 @@ def report(starts: dict[str, list[Start]]) -> str:
             ("first page rendered, s", lambda s: s.render_s, "{:.2f}"),
             ("first page rendered after health ok, s", lambda s: s.render_s - s.health_s,
              "{:.2f}"),
+            ("server CPU to first page rendered, s", lambda s: s.cpu_s, "{:.2f}"),
             ("server RSS after load, MB", lambda s: s.rss_mb, "{:.0f}")]
     lines = [f"Median of {repeats} interleaved cold starts each (min–max in brackets); the "
              "local models' cache primed (as on every start after a machine's first).", "",
