@@ -3,7 +3,7 @@ import streamlit as st
 
 from lib.catalogue import COMPLETIONS, COMPLETIONS_COMPACT
 from lib.text import sweep as text_sweep
-from lib.ui import alerts, share, state, sweep_view as view
+from lib.ui import alerts, share, state, stream_view, sweep_axes, sweep_view as view
 from lib.ui.form import param_form
 from lib.ui.model_picker import model_picker
 from lib.ui.presets_panel import presets_panel
@@ -19,20 +19,21 @@ st.caption("An X/Y plot for text: the same prompt with one or two parameters var
 if conn is None:
     st.stop()
 
-view.set_axes(share.apply_link(PAGE, COMPLETIONS))
+sweep_axes.set_axes(share.apply_link(PAGE, COMPLETIONS))
 values = state.page_values(PAGE, COMPLETIONS)
 run = st.session_state.get(view.RUN)
 running = run is not None and run.running
 invalid: set[str] = set()
+go_pressed = stream_view.pressed("sweep-run")
 
+# Both columns stay short (presets go under the button), so the grid starts in view.
 settings, axes = st.columns([2, 3], gap="large")
 with settings:
     model_picker(PAGE, COMPLETIONS, conn)
-    param_widget(PAGE, COMPLETIONS, "prompt", label="Prompt", height=140, errors=invalid)
+    param_widget(PAGE, COMPLETIONS, "prompt", label="Prompt", height=100, errors=invalid)
     with st.expander("Fixed parameters", icon=":material/tune:"):
         form = param_form(PAGE, COMPLETIONS, COMPLETIONS_COMPACT, invalid=invalid,
-                          attempt=bool(st.session_state.get("sweep-run")))
-    presets_panel(PAGE, "completions")
+                          attempt=go_pressed)
 with axes:
     x_name, x_text, y_name, y_text = view.axes_inputs(running)
     plan, problem = None, form.problem
@@ -49,26 +50,27 @@ with axes:
         st.caption(f"Not ready to run: {shown(problem)}")
     ok = plan is not None and not running and view.confirmed(plan)
     # Run starts the sweep before the buttons are drawn, so this very run shows Stop.
-    if st.session_state.get("sweep-run") and plan is not None and not running:
+    if go_pressed and plan is not None and not running:
         if not ok:
             alerts.warning(f"This sweep sends {plan.request_count} requests: tick the box to "
                        "confirm.", icon=":material/warning:")
         else:
             run, running = view.start(conn, plan), True
     go, link = st.columns([1, 2])
-    if running:
-        go.button("Stop", key="sweep-stop", type="primary", on_click=run.stop, width="stretch",
-                  help="Cells not yet sent are skipped; finished ones are kept.")
-    else:
-        go.button("Run sweep", key="sweep-run", type="primary", width="stretch",
-                  disabled=plan is None and not quiet)
+    with go:
+        stream_view.action_button(
+            "sweep-run", "Run sweep", run.stop if running else None, running, width="stretch",
+            disabled=plan is None and not quiet,
+            stop_help="Cells not yet sent are skipped; finished ones are kept.")
     with link:
         share.share_control(PAGE, values, st.session_state.get(state.pinned_key(PAGE), []),
-                            conn.api_key, view.share_extra())
+                            conn.api_key, sweep_axes.share_extra())
+    presets_panel(PAGE, "completions")
 
 if run is not None:
-    if running:
-        view.follow(run, st.progress(0.0, text="starting…"))
+    if running:  # the grid is drawn at once and each cell filled as it lands
+        bar = st.progress(0.0, text="starting…")
+        view.follow(run, bar, view.grid(run.plan, run.results()))
         st.rerun()
     results = run.results()
     failed = sum(r.error is not None for r in results)

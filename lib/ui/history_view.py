@@ -20,7 +20,7 @@ from lib.saved import history
 from lib.saved.run_settings import settings_from_request
 from lib.text import replay
 from lib.text.stream_run import StreamRun
-from lib.ui import account, alerts, state, stream_view, sweep_view
+from lib.ui import account, alerts, state, stream_view, sweep_axes
 from lib.ui.text import shown
 
 PAGE = "history"
@@ -119,7 +119,7 @@ def restore(run: history.Run) -> bool:
     values, pinned = settings_from_request(endpoint, run.request)
     state.restore(target.key, endpoint, values, pinned)
     if run.page == "sweep":
-        sweep_view.set_axes(sweep_view.axes_from_history(run.metrics))
+        sweep_axes.set_axes(sweep_axes.axes_from_history(run.metrics))
     return True
 
 

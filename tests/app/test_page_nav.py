@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lib.page_registry import HOME, PAGES, grouped, page
+from lib.saved import History, history
 from tests.support.pages import open_page
 from tests.support.shown import shown
 
@@ -55,3 +56,20 @@ def test_presenter_draws_no_sidebar_and_no_navigation(local):
     assert not at.exception, at.exception
     assert not at.sidebar.children
     assert page(HOME).title not in [link.proto.label for link in at.get("page_link")]
+
+
+def test_restore_of_a_sweep_run_opens_the_sweep_page_with_its_axes(local):
+    """History's Restore goes where the registry says (``restores_into``), axes included."""
+    run = History().record(history.Run(
+        page="sweep", model="local/ngram-docs",
+        request={"model": "local/ngram-docs", "prompt": "Sweep me", "max_tokens": 8},
+        metrics={"x": {"name": "top_k", "values": [1, 5]}}))
+    at = open_page("playground.py")
+    at.switch_page(page("history").file).run()
+    assert at.selectbox(key="history:open").value == run
+    at.button(key="history:restore").click().run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == page(page("sweep").restores_into).title
+    assert at.session_state["sweep:x_name"] == "top_k"
+    assert at.session_state["sweep:x_text"] == "1, 5"
+    assert at.session_state["sweep.values"]["prompt"] == "Sweep me"
