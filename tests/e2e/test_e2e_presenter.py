@@ -85,6 +85,7 @@ def test_a_recorded_run_plays_back_under_its_own_prompt(presenter, fresh_backend
     button(presenter, "Play back at recorded pace").click()
     expect(presenter.get_by_text(re.compile("Replay of recorded run #"))).to_be_visible()
     expect(card(presenter, prefix="replay-")).to_contain_text("replay")
+    wait_for_app(presenter)  # played to the end, nothing of the live run's card left
     assert card_text(presenter, prefix="replay-") == recorded
     expect(_prompt(presenter)).to_have_value(SCENE_1_PROMPT)
     assert_no_exception(presenter)
