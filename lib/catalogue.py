@@ -26,6 +26,10 @@ CHOICE = "choice"        # one of ``choices``
 STRING_LIST = "string_list"  # list of strings (stop sequences)
 TOKEN_BIAS = "token_bias"    # {token id as string: bias number}
 SEED = "seed"            # an integer, or None for "random"
+URL_LIST = "url_list"    # list of http(s) URLs (reference images)
+LORA_LIST = "lora_list"  # list of {"path": http(s) URL, "scale": number} (image LoRAs)
+# Kinds whose value is a list of items, edited as rows that can be added and removed.
+ROW_LISTS = (URL_LIST, LORA_LIST)
 
 # How a number is drawn: a slider when its range is short enough, else a number input;
 # NUMBER_INPUT always draws the input, for counts a slider makes hard to hit exactly.
@@ -61,15 +65,17 @@ class Param:
         return self.label or self.name.replace("_", " ").capitalize()
 
     def fresh_default(self) -> Any:
-        if self.kind == STRING_LIST:
+        if self.kind in (STRING_LIST, URL_LIST):
             return list(self.default)
+        if self.kind == LORA_LIST:
+            return [dict(item) for item in self.default]
         if self.kind == TOKEN_BIAS:
             return dict(self.default)
         return self.default
 
     def is_default(self, value: Any) -> bool:
         """True when ``value`` is what the widget shows untouched."""
-        if self.kind in (STRING_LIST, TOKEN_BIAS, TEXT, STRING):
+        if self.kind in (STRING_LIST, TOKEN_BIAS, TEXT, STRING) + ROW_LISTS:
             return not value and not self.default or value == self.default
         if self.kind == FLOAT and value is not None and self.default is not None:
             return math.isclose(float(value), float(self.default), abs_tol=1e-12)
@@ -208,6 +214,13 @@ IMAGES = Endpoint(
               label="Output format", default="jpeg", choices=("jpeg", "png"), group="Output"),
         Param("disable_safety_checker", BOOL, "Turn off the provider's safety filter.",
               label="Disable safety checker", default=False, group="Output"),
+        Param("image_loras", LORA_LIST, "LoRAs that steer the style: each is the LoRA's URL "
+              "(e.g. https://huggingface.co/owner/repo) and a scale, its strength (most "
+              "LoRAs recommend 1).", label="LoRAs", default=(), minimum=-2.0, maximum=2.0,
+              step=0.05, group="Style", max_items=4, max_length=8192),
+        Param("reference_images", URL_LIST, "URLs of images that guide the overall look "
+              "and style of the result.", label="Reference images", default=(),
+              group="Style", max_items=4, max_length=8192),
     ),
 )
 
@@ -257,7 +270,8 @@ def build_request(endpoint: Endpoint, values: Mapping[str, Any],
             continue
         value = clean[p.name]
         if p.required or p.always_send or p.name in keep or not p.is_default(value):
-            if value is None or (p.kind in (STRING_LIST, TOKEN_BIAS) and not value):
+            if value is None or (p.kind in (STRING_LIST, TOKEN_BIAS) + ROW_LISTS
+                                 and not value):
                 continue  # "random seed", "no stop sequences": nothing to send
             body[p.name] = value
     return body
@@ -346,6 +360,50 @@ def _check_string(p: Param, value: Any) -> str:
     return value.strip() if p.kind == STRING else value
 
 
+def _check_url(p: Param, what: str, value: Any) -> str:
+    """One URL item of a list, by the rules of image_url; ``what`` names it in messages."""
+    if not isinstance(value, str) or not _URL.match(value.strip()):
+        raise ValueError(f"{what} must be an http(s) URL, got {_show(value)}")
+    if p.max_length is not None and len(value) > p.max_length:
+        raise ValueError(f"{what} must be at most {p.max_length:,} characters, "
+                         f"got {len(value):,}")
+    return value.strip()
+
+
+def _list_items(p: Param, value: Any, item_words: str) -> list[Any]:
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise ValueError(f"{p.name} must be a list of {item_words}, got {_show(value)}")
+    if p.max_items is not None and len(value) > p.max_items:
+        raise ValueError(f"{p.name} may hold at most {p.max_items} items, got {len(value)}")
+    return list(value)
+
+
+def _check_url_list(p: Param, value: Any) -> list[str]:
+    items = _list_items(p, value, "http(s) URLs")
+    return [_check_url(p, f"{p.name} item {i}", item) for i, item in enumerate(items, 1)]
+
+
+_LORA_KEYS = ("path", "scale")
+
+
+def _check_lora_list(p: Param, value: Any) -> list[dict[str, Any]]:
+    """Each LoRA as {"path": URL, "scale": number within the catalogue's range}."""
+    out = []
+    for i, item in enumerate(_list_items(p, value, "{path, scale} objects"), 1):
+        what = f"{p.name} item {i}"
+        if not isinstance(item, Mapping) or set(item) != set(_LORA_KEYS):
+            raise ValueError(f"{what} must be an object with exactly path and scale, "
+                             f"got {_show(item)}")
+        path = _check_url(p, f"{what}: path", item["path"])
+        try:
+            scale = _check_float(p, item["scale"])
+        except ValueError:
+            raise ValueError(f"{what}: scale must be a number {_range_text(p)}, "
+                             f"got {_show(item['scale'])}") from None
+        out.append({"path": path, "scale": scale})
+    return out
+
+
 def _check_string_list(p: Param, value: Any) -> list[str]:
     if isinstance(value, str) or not isinstance(value, (list, tuple)):
         raise ValueError(f"{p.name} must be a list of strings, got {_show(value)}")
@@ -399,5 +457,6 @@ def _show(value: Any) -> str:
 _CHECKS = {
     TEXT: _check_string, STRING: _check_string, INT: _check_int, FLOAT: _check_float,
     BOOL: _check_bool, CHOICE: _check_choice, STRING_LIST: _check_string_list,
-    TOKEN_BIAS: _check_token_bias, SEED: _check_seed,
+    TOKEN_BIAS: _check_token_bias, SEED: _check_seed, URL_LIST: _check_url_list,
+    LORA_LIST: _check_lora_list,
 }

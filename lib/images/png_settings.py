@@ -19,6 +19,7 @@ from lib import catalogue
 from lib.api.image_decode import ImageDecodeError, decode_image
 from lib.api.redact import is_credential_name, redact
 from lib.param_settings import ParamSettings
+from lib.param_settings import ParamSettings
 
 # ---------------------------------------------------------------- settings <-> PNG metadata
 
@@ -246,15 +247,17 @@ def _a1111_quote(value: Any) -> str:
 def a1111_parameters(settings: Mapping[str, Any]) -> str:
     """AUTOMATIC1111's infotext, so other tools' "PNG info" shows our settings.
 
-    Only fields present are written: an omitted parameter took the API's own default,
-    which this playground does not know, so writing ours would misstate the run.
+    Size, Steps and CFG scale are always written, at their effective value (the catalogue
+    default when the body left them out): A1111 readers expect them, and a reader of the
+    file should not have to know which defaults applied. The seed is written only when one
+    was sent (a random seed is not known here).
     """
     s = redact(settings)
-    fields = [("Steps", s.get("steps")), ("CFG scale", s.get("guidance_scale")),
-              ("Seed", s.get("seed"))]
-    if s.get("width") is not None and s.get("height") is not None:
-        fields.append(("Size", f"{s['width']}x{s['height']}"))
-    fields.append(("Model", s.get("model") or None))
+    effective = ParamSettings(catalogue.IMAGES, s).effective
+    fields = [("Steps", effective("steps")), ("CFG scale", effective("guidance_scale")),
+              ("Seed", s.get("seed")),
+              ("Size", f"{effective('width')}x{effective('height')}"),
+              ("Model", s.get("model") or None)]
     lines = [str(s.get("prompt") or "")]
     if s.get("negative_prompt"):
         lines.append(f"{_NEGATIVE} {s['negative_prompt']}")

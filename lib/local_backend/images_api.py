@@ -78,7 +78,11 @@ def _check_n(n: object) -> None:
 
 
 def generate(body: object, store: ImageStore, root_url: str) -> dict:
-    """Validate like Together, render each image, answer in base64 or URL form."""
+    """Validate like Together, render each image, answer in base64 or URL form.
+
+    LoRA and reference image URLs are never fetched: their effect is derived from the URL
+    text (``procedural.lora_palette``, ``procedural.reference_tint``).
+    """
     if isinstance(body, dict):  # before the catalogue, whose limit (16) is the client's
         _check_n(body.get("n"))
     values = validated(catalogue.IMAGES, body)
@@ -98,7 +102,10 @@ def generate(body: object, store: ImageStore, root_url: str) -> dict:
         image_seed = seed + index if seed is not None else secrets.randbits(63)
         spec = ImageSpec(values["prompt"], values.get("negative_prompt", ""), image_seed,
                          values.get("steps", 20), values.get("guidance_scale", 3.5),
-                         values.get("width", 1024), values.get("height", 1024), start_image)
+                         values.get("width", 1024), values.get("height", 1024), start_image,
+                         tuple((lora["path"], lora["scale"])
+                               for lora in values.get("image_loras", ())),
+                         tuple(values.get("reference_images", ())))
         encoded = encode(render(spec), fmt)
         item = {"index": index, "seed": image_seed,
                 "timings": {"inference": time.perf_counter() - began}}

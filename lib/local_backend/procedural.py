@@ -7,7 +7,10 @@ sweep shows real differences:
 * the seed places gradients, blobs and noise (``Generator(PCG64(seed))``);
 * steps adds detail (noise octaves, shapes) and lowers the final grain;
 * guidance_scale raises contrast and saturation;
-* a starting image (image_url) is blended in under the pattern.
+* a starting image (image_url) is blended in under the pattern;
+* each LoRA (image_loras) turns the palette's hues by an amount its URL picks, times its
+  scale, and posterises the result by its strength (a negative scale turns the other way);
+* each reference image (reference_images) tints the result towards a colour its URL picks.
 The pattern is drawn at a small working size and scaled up, so 1024x1024 takes tens of ms.
 """
 from __future__ import annotations
@@ -36,12 +39,49 @@ class ImageSpec:
     width: int = 1024
     height: int = 1024
     start_image: Image.Image | None = None
+    loras: tuple[tuple[str, float], ...] = ()  # (LoRA URL, scale)
+    references: tuple[str, ...] = ()           # reference image URLs
+
+
+def _hue(text: str) -> float:
+    """A hue in 0..1 picked by the text's hash: the same text, the same hue, everywhere."""
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") / 2**32
 
 
 def _word_hues(text: str) -> list[float]:
-    words = re.findall(r"\w+", text.lower())
-    return [int.from_bytes(hashlib.sha256(w.encode()).digest()[:4], "big") / 2**32
-            for w in words]
+    return [_hue(w) for w in re.findall(r"\w+", text.lower())]
+
+
+def lora_palette(colours: np.ndarray, loras: tuple[tuple[str, float], ...]) -> np.ndarray:
+    """The palette with each LoRA's hue turn applied: 0.2 to 0.5 of a turn (picked by its
+    URL) times its scale, so scale 0 changes nothing and a bigger scale moves further."""
+    turn = sum((0.2 + 0.3 * _hue(path)) * scale for path, scale in loras)
+    if not turn:
+        return colours
+    shifted = [colorsys.hsv_to_rgb((h + turn) % 1.0, s, v)
+               for h, s, v in (colorsys.rgb_to_hsv(*c) for c in colours.tolist())]
+    return np.array(shifted, dtype=np.float32)
+
+
+def _lora_style(canvas: np.ndarray, loras: tuple[tuple[str, float], ...]) -> np.ndarray:
+    """Posterise by the LoRAs' total strength: flat bands of colour, an obvious "style"."""
+    strength = min(sum(abs(scale) for _, scale in loras), 4.0)
+    if strength < 0.05:
+        return canvas
+    levels = max(2.0, 12.0 - 2.5 * strength)
+    return np.round(canvas * (levels - 1)) / (levels - 1)
+
+
+def reference_tint(references: tuple[str, ...]) -> np.ndarray | None:
+    """The colour the reference images tint the result towards, one hue per URL, averaged.
+
+    Derived from the URL *text* only (a hash): the local backend never fetches a reference
+    image, so a request cannot make it reach an arbitrary address on the network.
+    """
+    if not references:
+        return None
+    return np.array([colorsys.hsv_to_rgb(_hue(url), 0.75, 0.9) for url in references],
+                    dtype=np.float32).mean(axis=0)
 
 
 def palette(prompt: str, negative_prompt: str = "") -> np.ndarray:
@@ -86,7 +126,7 @@ def render(spec: ImageSpec) -> Image.Image:
     rng = np.random.Generator(np.random.PCG64(spec.seed))
     scale = WORK_SIZE / max(spec.width, spec.height)
     w, h = max(8, round(spec.width * scale)), max(8, round(spec.height * scale))
-    colours = palette(spec.prompt, spec.negative_prompt)
+    colours = lora_palette(palette(spec.prompt, spec.negative_prompt), spec.loras)
     colours = colours[rng.permutation(len(colours))]
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     xs /= w
@@ -109,7 +149,10 @@ def render(spec: ImageSpec) -> Image.Image:
     if spec.start_image is not None:
         start = spec.start_image.convert("RGB").resize((w, h), Image.BILINEAR)
         canvas = 0.5 * canvas + 0.5 * (np.asarray(start, dtype=np.float32) / 255.0)
-    canvas = _guide(canvas, spec.guidance_scale)
+    tint = reference_tint(spec.references)
+    if tint is not None:
+        canvas = 0.6 * canvas + 0.4 * tint
+    canvas = _lora_style(_guide(canvas, spec.guidance_scale), spec.loras)
     small = Image.fromarray((canvas * 255).astype(np.uint8), mode="RGB")
     image = small.resize((spec.width, spec.height), Image.BICUBIC)
     grain = 24.0 / spec.steps

@@ -57,6 +57,10 @@ IMAGE_CASES = [
                                     "got 'b64_json'"),
     ("output_format", "gif", "output_format must be one of jpeg, png, got 'gif'"),
     ("disable_safety_checker", None, "disable_safety_checker must be true or false, got None"),
+    ("image_loras", [{"path": "https://h.co/a", "scale": 3}],
+     "image_loras item 1: scale must be a number from -2 to 2, got 3"),
+    ("reference_images", ["https://h.co/a.png", "file:///etc/passwd"],
+     "reference_images item 2 must be an http(s) URL, got 'file:///etc/passwd'"),
     ("model", "", "model is required and must not be empty"),
     ("prompt", " \n", "prompt is required and must not be empty"),
 ]

@@ -105,6 +105,11 @@ def _in_range(p: catalogue.Param) -> st.SearchStrategy:
                                st.floats(p.minimum, p.maximum, allow_nan=False), max_size=20)
     if p.name == "image_url":
         return st.sampled_from(["", "https://example.com/a.png", "http://127.0.0.1:8/x"])
+    if p.kind in (catalogue.URL_LIST, catalogue.LORA_LIST):
+        urls = st.sampled_from(["https://example.com/a.png", "http://127.0.0.1:8/lora"])
+        item = urls if p.kind == catalogue.URL_LIST else st.fixed_dictionaries(
+            {"path": urls, "scale": st.floats(p.minimum, p.maximum, allow_nan=False)})
+        return st.lists(item, max_size=p.max_items)
     if p.required:
         return st.text(st.characters(blacklist_characters="\x00"), max_size=40).filter(
             str.strip)

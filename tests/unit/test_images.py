@@ -138,8 +138,9 @@ def test_our_a1111_text_parses_back_to_the_same_fields():
                       "height": "768", "model": "org/model, v2: beta"}
 
 
-def test_a1111_text_leaves_out_what_was_not_set():
-    assert a1111_parameters({"prompt": "a cat", "model": "m"}) == "a cat\nModel: m"
+def test_a1111_text_carries_effective_size_steps_and_cfg_left_at_defaults():
+    assert a1111_parameters({"prompt": "a cat", "model": "m"}) == (
+        "a cat\nSteps: 20, CFG scale: 3.5, Size: 1024x1024, Model: m")
 
 
 def test_settings_appended_after_the_pixels_are_found():

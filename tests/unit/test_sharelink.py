@@ -213,6 +213,11 @@ def _value(p: catalogue.Param) -> st.SearchStrategy:
                                st.floats(-100, 100, allow_nan=False), max_size=4)
     if p.name == "image_url":
         return st.sampled_from(["", "https://example.com/a.png"])
+    if p.kind in (catalogue.URL_LIST, catalogue.LORA_LIST):
+        urls = st.sampled_from(["https://example.com/a.png", "http://127.0.0.1:8/lora"])
+        item = urls if p.kind == catalogue.URL_LIST else st.fixed_dictionaries(
+            {"path": urls, "scale": st.floats(p.minimum, p.maximum, allow_nan=False)})
+        return st.lists(item, max_size=p.max_items)
     if p.kind == catalogue.STRING:
         return st.text(st.characters(blacklist_characters="\x00"), max_size=30).map(str.strip)
     return st.text(max_size=300)
