@@ -26,20 +26,23 @@ run: StreamRun | None = st.session_state.get(RUN)
 running = run is not None and run.running
 
 # ---------------------------------------------------------------- prompt and parameters
-left, right = st.columns([3, 2], gap="large")
-with right:
+# As in Together's and OpenAI's playgrounds: prompt, button and output share the main
+# column, so the streaming text starts right under the button; parameters sit beside.
+main, side = st.columns([7, 3], gap="large")
+go = view.generate_pressed()
+with side:
     view.parameter_tabs(PAGE, conn, invalid)
     presets_panel(PAGE, "completions")
     share.share_control(PAGE, values, st.session_state.get(state.pinned_key(PAGE), []),
                         conn.api_key)
-with left:
+with main:
     model_picker(PAGE, COMPLETIONS, conn)
-    form = param_form(PAGE, COMPLETIONS, ["prompt"], invalid=invalid,
-                      attempt=view.generate_pressed(), height=260, label="Prompt")
+    form = param_form(PAGE, COMPLETIONS, ["prompt"], invalid=invalid, attempt=go,
+                      height=150, label="Prompt")
     body, problem = form.body, form.problem
 
-    # Generate starts the run before the buttons are drawn, so this very run shows Stop.
-    if view.generate_pressed() and not running:
+    # Generate starts the run before the button is drawn, so this very run shows Stop.
+    if go and not running:
         if body is None:
             alerts.error(f"Nothing was sent. {problem}", icon=":material/block:")
         else:
@@ -48,31 +51,31 @@ with left:
             run = StreamRun(conn.client, body, on_finish=record).start()
             st.session_state[RUN], st.session_state[RUN_MODEL] = run, model
             running = True
-    button_slot = view.action_buttons(PAGE, run, running)
+    view.action_buttons(PAGE, run, running)
     if body is not None:
-        st.caption(shown(snippets.sent_summary(body)))
         context_notice(conn, body)
-        view.code_expander(conn.base_url, body)
     elif form.attempted:
         st.caption(f"Not ready to send: {shown(problem)}")
 
-# ---------------------------------------------------------------- the run
-if run is not None:
-    notice = st.empty()
-    summary = st.container()  # error and metrics, above the cards, once the run is over
-    if running:
-        # No rerun at the end: the cards already hold the whole text, so only what is new
-        # (Generate back in place of Stop, metrics, token view, board) is sent.
-        cards = stream_view.draw_cards(len(run.snapshot(with_tokens=False).choices))
-        stream_view.follow_cards(run, cards, notice)
-        view.generate_button(button_slot)
-        result = run.snapshot()
-    else:
+    # ------------------------------------------------------------ the run, under its button
+    if run is not None:
+        notice = st.empty()
+        summary = st.container()  # error and metrics, above the cards, once the run is over
+        if running:
+            cards = stream_view.draw_cards(len(run.snapshot(with_tokens=False).choices))
+            stream_view.follow_cards(run, cards, notice)
+            st.rerun()  # Generate back in place of Stop (one widget), metrics, token view
         result = run.snapshot()
         stream_view.show_finished(result)
-    with summary:
-        if result.error is not None:
-            alerts.error(result.error.describe(), icon=":material/error:")
-        view.run_metrics(result, st.session_state.get(RUN_MODEL))
-    view.token_probabilities(PAGE, result, requested=bool(run.params.get("logprobs")))
-    view.choices_board(PAGE, result)
+        with summary:
+            if result.error is not None:
+                alerts.error(result.error.describe(), icon=":material/error:")
+            view.run_metrics(result, st.session_state.get(RUN_MODEL))
+        view.token_probabilities(PAGE, conn, run.params, result,
+                                 st.session_state.get(RUN_MODEL))
+        view.choices_board(PAGE, result)
+
+with side:
+    if body is not None:
+        st.caption(shown(snippets.sent_summary(body)))
+        view.code_expander(conn, body)

@@ -22,10 +22,7 @@ running = view.any_running()
 runs = st.session_state.get(view.RUNS) or []
 
 # ---------------------------------------------------------------- prompt and controls
-st.segmented_control("Columns", list(range(view.MIN_COLUMNS, view.MAX_COLUMNS + 1)),
-                     key=state.persistent(view.COLUMNS, 3), on_change=state.sync,
-                     args=(view.COLUMNS,), disabled=running)
-prompt = param_widget(PAGE, COMPLETIONS, "prompt", label="Prompt", height=140)
+prompt = param_widget(PAGE, COMPLETIONS, "prompt", label="Prompt", height=100)
 n = view.column_count()
 bodies, problems = [], []
 for i in range(n):
@@ -33,20 +30,21 @@ for i in range(n):
     bodies.append(form.body)
     problems.append(f"Column {i + 1}: {form.problem}" if form.body is None else "")
 
-# Compare starts the runs before the buttons are drawn, so this very run shows Stop.
-if st.session_state.get("compare-go") and not running:
+# Compare starts the runs before the button is drawn, so this very run shows Stop.
+if stream_view.pressed("compare-go") and not running:
     if any(b is None for b in bodies):
         alerts.error("Nothing was sent. " + " ".join(p for p in problems if p),
                  icon=":material/block:")
     else:
         view.start(conn, bodies)
         runs, running = st.session_state[view.RUNS], True
-go, copy, link = st.columns([1, 1, 2])
-if running:
-    go.button("Stop", key="compare-stop", type="primary", on_click=view.stop_all,
-              width="stretch", help="Stop every column; the text so far is kept.")
-else:
-    go.button("Compare", key="compare-go", type="primary", width="stretch")
+count, go, copy, link = st.columns([1.3, 1, 1.3, 1.6], vertical_alignment="bottom")
+count.segmented_control("Columns", list(range(view.MIN_COLUMNS, view.MAX_COLUMNS + 1)),
+                        key=state.persistent(view.COLUMNS, 3), on_change=state.sync,
+                        args=(view.COLUMNS,), disabled=running)
+with go:
+    stream_view.action_button("compare-go", "Compare", view.stop_all, running, width="stretch",
+                              stop_help="Stop every column; the text so far is kept.")
 copy.button("Copy settings from Completions", key="compare-copy", width="stretch",
             on_click=view.copy_all_from_completions, disabled=running)
 with link:
@@ -54,14 +52,14 @@ with link:
                         conn.api_key, view.share_extra())
 
 # ---------------------------------------------------------------- columns
-slots = []
+# Settings and outputs are two rows of columns, so every output starts at the same height
+# however tall a column's header or warnings are.
 for i, col in enumerate(st.columns(n, gap="medium")):
     with col:
-        st.subheader(f"Column {i + 1}")
         view.column_settings(i, conn, set(), running)
         if bodies[i] is not None:
             context_notice(conn, bodies[i])
-        slots.append(st.container())
+slots = [col.container() for col in st.columns(n, gap="medium")]
 
 # ---------------------------------------------------------------- output
 if runs:
@@ -76,7 +74,7 @@ if runs:
     for i, (run, slot) in enumerate(zip(runs, slots)):
         with slot:
             result = run.snapshot(with_tokens=False)
+            stream_view.show_finished(result, prefix=f"col{i}-")
             st.caption(shown(view.metrics_line(run, models[i])))
             if result.error is not None:
                 alerts.error(result.error.describe(), icon=":material/error:")
-            stream_view.show_finished(result, prefix=f"col{i}-")

@@ -14,6 +14,9 @@ import shlex
 from typing import Any, Mapping
 
 KEY_ENV = "TOGETHER_API_KEY"
+# The local backend listens on a port chosen at each start: its snippets read the base URL
+# from this variable (the `together` SDK reads it too) instead of hard-coding the port.
+BASE_ENV = "TOGETHER_BASE_URL"
 TOGETHER_DEFAULT_BASE = "https://api.together.xyz/v1"
 # Tab name → st.code highlighting language.
 HIGHLIGHT = {"cURL": "bash", "Python": "python", "together SDK": "python", "Node": "javascript"}
@@ -23,10 +26,11 @@ def endpoint_url(base_url: str, path: str = "/completions") -> str:
     return base_url.rstrip("/") + path
 
 
-def curl(base_url: str, body: Mapping[str, Any]) -> str:
+def curl(base_url: str, body: Mapping[str, Any], base_from_env: bool = False) -> str:
     """A shell command; the JSON body is one single-quoted argument (shlex-safe)."""
-    lines = [f"curl {'-N ' if body.get('stream') else ''}-sS "
-             f"{shlex.quote(endpoint_url(base_url))}",
+    url = f'"${{{BASE_ENV}}}/completions"' if base_from_env else shlex.quote(
+        endpoint_url(base_url))
+    lines = [f"curl {'-N ' if body.get('stream') else ''}-sS {url}",
              f'-H "Authorization: Bearer ${KEY_ENV}"',
              "-H 'Content-Type: application/json'",
              f"-d {shlex.quote(json.dumps(body, indent=2, ensure_ascii=False))}"]
@@ -38,9 +42,11 @@ def _py_literal(body: Mapping[str, Any], indent: int) -> str:
     return text.replace("\n", "\n" + " " * indent)
 
 
-def python_requests(base_url: str, body: Mapping[str, Any]) -> str:
+def python_requests(base_url: str, body: Mapping[str, Any], base_from_env: bool = False) -> str:
+    url = (f"os.environ[{BASE_ENV!r}].rstrip(\"/\") + \"/completions\"" if base_from_env
+           else repr(endpoint_url(base_url)))
     head = (f"import json\nimport os\n\nimport requests\n\n"
-            f"URL = {endpoint_url(base_url)!r}\n"
+            f"URL = {url}\n"
             f"HEADERS = {{\"Authorization\": f\"Bearer {{os.environ['{KEY_ENV}']}}\"}}\n"
             f"body = {_py_literal(body, 7)}\n\n")
     if not body.get("stream"):
@@ -73,9 +79,12 @@ def python_requests(base_url: str, body: Mapping[str, Any]) -> str:
            "    print(texts[index])\n"))
 
 
-def together_sdk(base_url: str, body: Mapping[str, Any]) -> str:
+def together_sdk(base_url: str, body: Mapping[str, Any], base_from_env: bool = False) -> str:
     """The official SDK (the v1 `together` package, ``client.completions.create``)."""
-    base = "" if base_url.rstrip("/") == TOGETHER_DEFAULT_BASE else f", base_url={base_url!r}"
+    if base_from_env:
+        base = f", base_url=os.environ[{BASE_ENV!r}]"
+    else:
+        base = "" if base_url.rstrip("/") == TOGETHER_DEFAULT_BASE else f", base_url={base_url!r}"
     head = (f"import os\n\nfrom together import Together\n\n"
             f"client = Together(api_key=os.environ[\"{KEY_ENV}\"]{base})\n"
             f"body = {_py_literal(body, 7)}\n\n")
@@ -95,9 +104,11 @@ def together_sdk(base_url: str, body: Mapping[str, Any]) -> str:
         "    print(texts[index])\n")
 
 
-def node_fetch(base_url: str, body: Mapping[str, Any]) -> str:
+def node_fetch(base_url: str, body: Mapping[str, Any], base_from_env: bool = False) -> str:
+    url = (f"`${{process.env.{BASE_ENV}}}/completions`" if base_from_env
+           else json.dumps(endpoint_url(base_url)))
     head = (f"const body = {json.dumps(body, indent=2, ensure_ascii=False)};\n\n"
-            f"const response = await fetch({json.dumps(endpoint_url(base_url))}, {{\n"
+            f"const response = await fetch({url}, {{\n"
             "  method: \"POST\",\n"
             "  headers: {\n"
             f"    Authorization: `Bearer ${{process.env.{KEY_ENV}}}`,\n"
@@ -137,10 +148,26 @@ def node_fetch(base_url: str, body: Mapping[str, Any]) -> str:
         "}\n")
 
 
-def all_snippets(base_url: str, body: Mapping[str, Any]) -> dict[str, str]:
-    """Language name → snippet, in the order the page shows the tabs."""
-    return {"cURL": curl(base_url, body), "Python": python_requests(base_url, body),
-            "together SDK": together_sdk(base_url, body), "Node": node_fetch(base_url, body)}
+def all_snippets(base_url: str, body: Mapping[str, Any],
+                 base_from_env: bool = False) -> dict[str, str]:
+    """Language name → snippet, in the order the page shows the tabs.
+
+    ``base_from_env``: the base URL is read from ``$TOGETHER_BASE_URL`` (the local
+    backend, whose port changes on each start), and ``setup`` says what to set.
+    """
+    return {"cURL": curl(base_url, body, base_from_env),
+            "Python": python_requests(base_url, body, base_from_env),
+            "together SDK": together_sdk(base_url, body, base_from_env),
+            "Node": node_fetch(base_url, body, base_from_env)}
+
+
+def setup(base_url: str, base_from_env: bool) -> str:
+    """The variables a snippet reads, and what to set them to (never the key itself)."""
+    if not base_from_env:
+        return f"Set {KEY_ENV} to your key first: the snippets read it, never hold it."
+    return (f"Set two variables first: {BASE_ENV}={base_url} (this session's local backend: "
+            "its port changes each time it starts, so check it here again after a restart) "
+            f"and {KEY_ENV} (any value: the local backend checks no key).")
 
 
 def sent_summary(body: Mapping[str, Any], hidden: tuple[str, ...] = ("model", "prompt")) -> str:

@@ -88,6 +88,21 @@ def first_divergence(reference_text: str, text: str) -> int | None:
     return min(len(ref_words), len(words))
 
 
+def divergence_label(ref: Entry, entry: Entry) -> str:
+    """The board's "diverges at word" cell, always text (a column of one type for Arrow)."""
+    if entry is ref:
+        return "reference"
+    at = first_divergence(ref.text, entry.text)
+    return "identical" if at is None else str(at)
+
+
+def board_rows(ranked: Sequence[Entry], ref: Entry) -> list[dict[str, object]]:
+    """The board's table rows: each column holds one type (numbers or text), never both."""
+    return [{"choice": e.index, "mean logprob": e.mean_logprob, "characters": len(e.text),
+             "finish": e.finish_reason or "—", "diverges at word": divergence_label(ref, e)}
+            for e in ranked]
+
+
 def diff_html(parts: Sequence[Segment]) -> str:
     """Escaped HTML: shared runs dimmed, differing runs highlighted."""
     spans = [f'<span class="cb-same">{html.escape(s.text)}</span>' if s.shared

@@ -71,38 +71,65 @@ def tint(p: float | None) -> str:
     return f"hsla({120 * p:.0f}, 80%, 45%, 0.30)"
 
 
-def tooltip(tok: TokenLogprob) -> str:
+def headline(tok: TokenLogprob) -> str:
+    """The token and its probability, in one line (not escaped)."""
     p = probability(tok.logprob)
-    head = visible(tok.token)
     if p is None:
-        return f"{head}: probability not returned"
-    return (f"{head}: {p:.1%} (logprob {tok.logprob:.3f})\n"
-            f"Top: {describe_alternatives(tok)}")
+        return f"{visible(tok.token)}: probability not returned"
+    return f"{visible(tok.token)}: {p:.1%} (logprob {tok.logprob:.3f})"
+
+
+def tooltip(tok: TokenLogprob) -> str:
+    if probability(tok.logprob) is None:
+        return headline(tok)
+    return f"{headline(tok)}\nTop: {describe_alternatives(tok)}"
+
+
+def popover_html(tok: TokenLogprob) -> str:
+    """What a click on a token opens: its probability and the top alternatives, escaped."""
+    head = f'<span class="tv-pop-head">{html.escape(headline(tok))}</span>'
+    if probability(tok.logprob) is None:
+        return f'<span class="tv-pop">{head}</span>'
+    lines = ("".join(f'<span class="tv-alt">{html.escape(visible(t))} {q:.1%}</span>'
+                     for t, q in alternatives(tok))
+             if has_alternatives(tok) else f'<span class="tv-alt">{NO_ALTERNATIVES}</span>')
+    return f'<span class="tv-pop">{head}{lines}</span>'
 
 
 def heatmap_html(tokens: Sequence[TokenLogprob], label: str = "") -> str:
-    """The tokens as one block of tinted spans, each with its probability in a tooltip.
+    """The tokens as one block of tinted spans; a click on one (or a hover) opens its
+    probability and alternatives in a popover, like OpenAI's "show probabilities".
 
-    Whitespace is kept (``pre-wrap``) and a newline token shows a faint ↵ so it can be hovered.
+    The popover is CSS only (a focusable span), so no script is needed and none can get
+    in. Whitespace is kept (``pre-wrap``) and a newline token shows a faint ↵ to click.
     """
     spans = []
     for tok in tokens:
         text = html.escape(tok.token, quote=True)
         if "\n" in tok.token:
             text = text.replace("\n", '<span class="tv-nl">↵</span>\n')
-        spans.append(f'<span class="tv-tok" style="background:{tint(probability(tok.logprob))}"'
-                     f' title="{html.escape(tooltip(tok), quote=True)}">{text}</span>')
+        spans.append(f'<span class="tv-tok" tabindex="0" role="button" '
+                     f'style="background:{tint(probability(tok.logprob))}">{text}'
+                     f'{popover_html(tok)}</span>')
     caption = f'<div class="tv-label">{html.escape(label)}</div>' if label else ""
+    what = "its probability and alternatives" if any_alternatives(tokens) else "its probability"
     return (f"{_STYLE}<div class=\"tv\">{caption}<div class=\"tv-body\">{''.join(spans)}"
-            f"</div>{_LEGEND}</div>")
+            f"</div>{_LEGEND} · click a token for {what}</div></div>")
 
 
 _STYLE = """<style>
 .tv{font-size:0.95rem;line-height:1.9}
 .tv-label{font-size:0.8rem;opacity:0.7;margin-bottom:0.2rem}
 .tv-body{white-space:pre-wrap;word-break:break-word;font-family:ui-monospace,monospace}
-.tv-tok{border-radius:3px;padding:1px 0;cursor:help;box-shadow:inset -1px 0 0 rgba(128,128,128,.35)}
-.tv-tok:hover{outline:2px solid rgba(128,128,128,.8)}
+.tv-tok{position:relative;border-radius:3px;padding:1px 0;cursor:pointer;box-shadow:inset -1px 0 0 rgba(128,128,128,.35)}
+.tv-tok:hover,.tv-tok:focus{outline:2px solid rgba(128,128,128,.8)}
+.tv-pop{display:none;position:absolute;z-index:1000;top:1.9em;left:0;min-width:12rem;max-width:22rem;
+ white-space:normal;font-size:0.85rem;line-height:1.5;padding:0.4rem 0.6rem;border-radius:6px;
+ background:var(--background-color, #fff);color:var(--text-color, inherit);
+ border:1px solid rgba(128,128,128,.5);box-shadow:0 4px 14px rgba(0,0,0,.25)}
+.tv-tok:focus .tv-pop,.tv-tok:focus-within .tv-pop{display:block}
+.tv-pop-head{display:block;font-weight:600;margin-bottom:0.2rem}
+.tv-alt{display:block}
 .tv-nl{opacity:0.45}
 .tv-legend{font-size:0.75rem;opacity:0.75;margin-top:0.3rem}
 .tv-legend span{padding:0 0.4rem;border-radius:3px}
@@ -110,8 +137,7 @@ _STYLE = """<style>
 
 _LEGEND = ('<div class="tv-legend">probability: '
            + "".join(f'<span style="background:{tint(p)}">{p:.0%}</span>'
-                     for p in (0.0, 0.25, 0.5, 0.75, 1.0))
-           + " · hover a token for its alternatives</div>")
+                     for p in (0.0, 0.25, 0.5, 0.75, 1.0)))
 
 
 def rows(tokens: Sequence[TokenLogprob]) -> list[TokenRow]:

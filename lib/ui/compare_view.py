@@ -7,6 +7,7 @@ shared prompt lives in the "compare" page's values. Every column runs its own
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import streamlit as st
@@ -21,6 +22,7 @@ from lib.text.stream_run import StreamRun
 from lib.ui import alerts, completions_view, state, stream_view
 from lib.ui.form import Form, param_form
 from lib.ui.model_picker import find_model, model_picker
+from lib.ui.text import shown
 from lib.ui.widgets import param_widget
 
 PAGE = "compare"
@@ -58,11 +60,31 @@ def copy_all_from_completions() -> None:
 
 
 def column_settings(i: int, conn: Connection, invalid: set[str], disabled: bool) -> None:
+    """The column's header (its model in full, what differs from column 1), then its
+    model and parameters in a popover: one short row, so every output starts high up."""
     page = column_page(i)
-    model_picker(page, COMPLETIONS, conn)
-    with st.expander("Parameters", icon=":material/tune:"):
+    head = st.container()  # filled below, once the picker has settled the model
+    with st.popover("Model and parameters", icon=":material/tune:", width="stretch"):
+        model_picker(page, COMPLETIONS, conn)
         for name in COMPLETIONS_COMPACT:
             param_widget(page, COMPLETIONS, name, errors=invalid, disabled=disabled)
+    values, first = (state.page_values(column_page(k), COMPLETIONS) for k in (i, 0))
+    with head:
+        st.markdown(f"**{i + 1} · {shown(values.get('model') or 'no model')}**")
+        st.caption(shown(differences_line(i, values, first)))
+
+
+def differences(values: dict[str, Any], first: dict[str, Any]) -> list[str]:
+    """The parameters set differently from column 1, as "Title value"."""
+    return [f"{COMPLETIONS[name].title} {json.dumps(values.get(name))}"
+            for name in COMPLETIONS_COMPACT if values.get(name) != first.get(name)]
+
+
+def differences_line(i: int, values: dict[str, Any], first: dict[str, Any]) -> str:
+    if i == 0:
+        return "the reference: other columns list what they change"
+    changed = differences(values, first)
+    return ("vs column 1: " + ", ".join(changed)) if changed else "same parameters as column 1"
 
 
 def column_body(i: int, prompt: str) -> Form:
@@ -109,7 +131,8 @@ def metrics_line(run: StreamRun, model: ModelInfo | None) -> str:
     tokens = usage.completion_tokens if usage else view.token_count
     parts = [f"TTFT {view.ttft * 1000:.0f} ms" if view.ttft else "TTFT —",
              f"{view.tokens_per_s:.0f} tok/s" if view.tokens_per_s else "— tok/s",
-             f"{tokens} tokens", f"${cost:.6f}" if cost is not None else "no price"]
+             f"{tokens} tokens", completions_view.money(cost) if cost is not None
+             else "no price"]
     return " · ".join(parts)
 
 

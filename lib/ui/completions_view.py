@@ -5,6 +5,7 @@ The page file stays a short script that reads like the screen; the drawing of ea
 """
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import asdict
 from typing import Any, Callable
@@ -15,7 +16,7 @@ from lib.api import snippets
 from lib.api.errors import TogetherError
 from lib.api.results import ModelInfo, completion_tokens_text
 from lib.catalogue import COMPLETIONS
-from lib.connection import Connection
+from lib.connection import LOCAL, Connection
 from lib.text import choice_board, record as completion_record, token_table
 from lib.text.stream_run import RunView, StreamRun
 from lib.ui import alerts, state, stream_view
@@ -29,6 +30,7 @@ TABS = {
     "Output": [p.name for p in COMPLETIONS.params if p.group == "Output"],
     "Seed & bias": list(SEED_AND_BIAS),
 }
+MIN_MONEY = 1e-6  # below this a cost is written "< $0.000001"
 PINNABLE = [p.name for p in COMPLETIONS.params if not p.required and not p.always_send]
 
 # Ctrl/Cmd+Enter in the prompt clicks Generate. Streamlit has no key handler; this runs once
@@ -42,7 +44,7 @@ CTRL_ENTER = """<script>
     var t = e.target;
     if (!t || t.tagName !== "TEXTAREA" || t.getAttribute("aria-label") !== "Prompt") return;
     var button = document.querySelector(".st-key-generate button");
-    if (!button) return;
+    if (!button || button.innerText.trim() !== "Generate") return;  // not Stop
     e.preventDefault();
     t.blur();
     setTimeout(function () { button.click(); }, 50);
@@ -105,34 +107,22 @@ GENERATE = "generate"
 
 
 def generate_pressed() -> bool:
-    """Whether Generate was clicked, read before the button is drawn again (see the page)."""
-    return bool(st.session_state.get(GENERATE))
+    """Whether Generate was clicked (read once, before the button is drawn: see the page)."""
+    return stream_view.pressed(GENERATE)
 
 
-def action_buttons(page: str, run: StreamRun | None, running: bool):
-    """Generate (or Stop while running), Reset, and the Ctrl/Cmd+Enter shortcut.
-
-    Returns the slot of the first button, so ``generate_button`` can put Generate back in
-    place of Stop when the stream ends, without a whole-page rerun.
-    """
+def action_buttons(page: str, run: StreamRun | None, running: bool) -> None:
+    """Generate (Stop while running, in the same place), Reset, and Ctrl/Cmd+Enter."""
     go, reset, script = st.columns([1, 1.3, 1.7])
-    slot = go.empty()
-    if running:
-        slot.button("Stop", key="stop", type="primary", on_click=run.stop, width="stretch",
-                    help="Close the connection now; the text received so far is kept.")
-    else:
-        generate_button(slot)
+    with go:
+        stream_view.action_button(GENERATE, "Generate", run.stop if running else None,
+                                  running, width="stretch")
     reset.button("Reset to defaults", key="reset", on_click=_reset, args=(page,),
                  width="stretch", help="Every parameter back to its default (model and "
                                        "prompt are kept).")
     with script:
         st.caption("or Ctrl/⌘ + Enter in the prompt")
         st.html(CTRL_ENTER, unsafe_allow_javascript=True)
-    return slot
-
-
-def generate_button(slot) -> None:
-    slot.button("Generate", key=GENERATE, type="primary", width="stretch")
 
 
 def _reset(page: str) -> None:
@@ -141,11 +131,13 @@ def _reset(page: str) -> None:
                                       "prompt": values.get("prompt", "")})
 
 
-def code_expander(base_url: str, body: dict[str, Any]) -> None:
+def code_expander(conn: Connection, body: dict[str, Any]) -> None:
+    """The exact request as code; on Local the base URL comes from a variable (its port
+    changes on each start), and the caption names what to set."""
+    local = conn.provider == LOCAL
     with st.expander("View as code", icon=":material/code:"):
-        st.caption("The exact request. The key is read from TOGETHER_API_KEY, never "
-                   "written here.")
-        code = snippets.all_snippets(base_url, body)
+        st.caption(shown(snippets.setup(conn.base_url, local)))
+        code = snippets.all_snippets(conn.base_url, body, base_from_env=local)
         for tab, (name, text) in zip(st.tabs(list(code)), code.items()):
             with tab:
                 st.code(text, language=snippets.HIGHLIGHT[name])
@@ -171,7 +163,7 @@ def run_metrics(view: RunView, model: ModelInfo | None) -> None:
              ("Prompt tokens", usage.prompt_tokens if usage else "—"),
              ("Completion tokens", completion_tokens_text(usage, view.token_count)),
              ("Total tokens", usage.total_tokens if usage else "—"),
-             ("Estimated cost", _money(cost))]
+             ("Estimated cost", money(cost))]
     for col, (label, value) in zip(st.columns(len(cells)), cells):
         col.metric(label, shown(value))
     finishes = Counter(c.finish_reason or "—" for c in view.choices)
@@ -184,21 +176,32 @@ def run_metrics(view: RunView, model: ModelInfo | None) -> None:
         st.caption(shown(view.note))
 
 
-def _money(usd: float | None) -> str:
+def money(usd: float | None) -> str:
+    """A cost a reader can take in: "$0.0035", "$0.000012", "< $0.000001", never "$0.000000"."""
     if usd is None:
         return "—"
-    return "$0" if usd == 0 else f"${usd:.2g}" if usd < 0.01 else f"${usd:.4f}"
+    if usd == 0:
+        return "$0"
+    if usd < MIN_MONEY:
+        return "< $0.000001"
+    if usd < 0.01:  # two significant digits, written out (no "1.2e-05")
+        return f"${usd:.{1 - math.floor(math.log10(usd))}f}"
+    return f"${usd:.4f}"
 
 
-def token_probabilities(page: str, view: RunView, requested: bool) -> None:
+def token_probabilities(page: str, conn: Connection, params: dict[str, Any], view: RunView,
+                        model: ModelInfo | None) -> None:
     """Heat-maps of the completion (and, with echo, the prompt) by token probability.
 
-    Shown only when logprobs were asked for: some servers send them regardless.
+    Shown only when logprobs were asked for: some servers send them regardless. A click on
+    a token opens its probability and alternatives (OpenAI's "show probabilities").
     """
-    if not requested:
+    if not params.get("logprobs"):
         return
     with_numbers = [c for c in view.choices if any(t.logprob is not None for t in c.tokens)]
-    if not with_numbers and not view.prompt_tokens:
+    prompt_tokens = view.prompt_tokens or _scored(page, params)
+    wants_prompt = bool(params.get("echo")) and view.streaming
+    if not with_numbers and not prompt_tokens and not wants_prompt:
         return
     st.subheader("Token probabilities")
     if with_numbers:
@@ -216,14 +219,50 @@ def token_probabilities(page: str, view: RunView, requested: bool) -> None:
                           else ""))
         st.html(token_table.heatmap_html(choice.tokens))
         _token_table(f"{page}:tokens", choice.tokens, "Completion tokens")
-    if view.prompt_tokens:
+    if prompt_tokens:
         st.markdown("**Prompt: which tokens surprised the model**")
-        st.html(token_table.heatmap_html(view.prompt_tokens))
-        worst = token_table.least_likely(view.prompt_tokens)
+        st.html(token_table.heatmap_html(prompt_tokens))
+        worst = token_table.least_likely(prompt_tokens)
         if worst:
             st.caption("Least likely prompt tokens: " + ", ".join(
                 f"{shown(r.token)} ({r.probability:.1%}, #{r.position})" for r in worst))
-        _token_table(f"{page}:prompt_tokens", view.prompt_tokens, "Prompt tokens")
+        _token_table(f"{page}:prompt_tokens", prompt_tokens, "Prompt tokens")
+    elif wants_prompt:
+        score_prompt_offer(page, conn, params, view, model)
+
+
+SCORED = "{}:scored"  # the last "score the prompt" answer: (model, prompt, tokens)
+SCORE_MAX_TOKENS = 1  # the catalogue's minimum, and what ``tokenize`` sends: the echo is the point
+
+
+def _scored(page: str, params: dict[str, Any]) -> tuple:
+    """The prompt tokens scored for this very model and prompt, if that was asked for."""
+    model, prompt, tokens = st.session_state.get(SCORED.format(page)) or (None, None, ())
+    return tokens if (model, prompt) == (params.get("model"), params.get("prompt")) else ()
+
+
+def score_prompt_offer(page: str, conn: Connection, params: dict[str, Any], view: RunView,
+                       model: ModelInfo | None) -> None:
+    """A stream carries no prompt logprobs: offer the one small request that has them."""
+    prompt_count = view.usage.prompt_tokens if view.usage else None
+    cost = model.cost(prompt_count, SCORE_MAX_TOKENS) if model and prompt_count else None
+    st.caption("A stream carries no prompt logprobs, so the prompt heat-map is missing. "
+               "Scoring the prompt sends one more request, not streamed, with echo, "
+               f"logprobs and max_tokens {SCORE_MAX_TOKENS}: it costs "
+               + (f"{prompt_count:,} prompt tokens" if prompt_count else "the prompt's tokens")
+               + f" and {SCORE_MAX_TOKENS} completion token"
+               + (f" (about {money(cost)})." if cost is not None else "."))
+    if not st.button("Score the prompt", key=f"{page}:score", icon=":material/analytics:"):
+        return
+    try:
+        with st.spinner("Scoring the prompt…"):
+            # ``tokenize`` is that very request: echo + logprobs 1 + max_tokens 1, no stream.
+            tokens = conn.client().tokenize(params["model"], params["prompt"])
+    except TogetherError as exc:
+        alerts.error(exc.describe(), icon=":material/error:")
+        return
+    st.session_state[SCORED.format(page)] = (params["model"], params["prompt"], tuple(tokens))
+    st.rerun()
 
 
 def _token_table(key: str, tokens, title: str) -> None:
@@ -253,12 +292,7 @@ def choices_board(page: str, view: RunView) -> None:
     by = st.segmented_control("Sort by", keys, default=keys[0], key=f"{page}:board_sort")
     ref = choice_board.reference(entries)
     ranked = choice_board.rank(entries, by or keys[0])
-    st.dataframe([{
-        "choice": e.index, "mean logprob": e.mean_logprob, "characters": len(e.text),
-        "finish": e.finish_reason,
-        "diverges at word": "reference" if e is ref
-        else choice_board.first_divergence(ref.text, e.text)} for e in ranked],
-        hide_index=True, width="stretch")
+    st.dataframe(choice_board.board_rows(ranked, ref), hide_index=True, width="stretch")
     st.caption(f"Compared with choice {ref.index}"
                + (" (highest mean logprob)." if has_logprobs else
                   " (no logprobs: turn them on to rank by likelihood).")

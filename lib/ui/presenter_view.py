@@ -26,7 +26,6 @@ SOURCE_PAGE = page("completions").key  # where first settings and recorded runs 
 SCENE = f"{PAGE}:scene"
 GENERATE = "presenter-generate"
 PLAYBACK = f"{PAGE}:playback"
-_GO = f"{PAGE}:go"  # set by Generate's callback, read once by the page
 NEXT_KEY, PREVIOUS_KEY, STOP_KEY = "PageDown", "PageUp", "Esc"
 MAX_PLAYBACK_GAP_S = 1.0
 CSS = """<style>
@@ -77,25 +76,13 @@ def apply_scene(preset: Preset) -> None:
 
 def generate_pressed() -> bool:
     """Whether Generate was clicked, read before the button is drawn (so Stop can be)."""
-    return bool(st.session_state.pop(_GO, False))
+    return stream_view.pressed(GENERATE)
 
 
 def action_button(run: StreamRun | None, running: bool) -> None:
-    """Generate, or Stop (also Esc) while a scene streams: one button in one place.
-
-    Both are one widget (one key), so the browser turns Generate into Stop in place; two
-    keys left a faded Generate under Stop until the stream ended. Generate's click is
-    told apart by its callback, as a click on Stop also makes the widget's value True.
-    """
-    if running:
-        st.button("Stop", key=GENERATE, type="primary", on_click=run.stop, shortcut=STOP_KEY,
-                  help="Close the connection now; the text so far is kept.")
-    else:
-        st.button("Generate", key=GENERATE, type="primary", on_click=_go)
-
-
-def _go() -> None:
-    st.session_state[_GO] = True
+    """Generate, or Stop (also Esc) while a scene streams: one button in one place."""
+    stream_view.action_button(GENERATE, "Generate", run.stop if running else None, running,
+                              shortcut=STOP_KEY)
 
 
 def recorded_runs() -> list[history.Run]:

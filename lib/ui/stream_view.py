@@ -134,6 +134,37 @@ class ChoiceCard:
         self.shown_tail = None
 
 
+def pressed(key: str) -> bool:
+    """Whether the start button ``key`` was clicked (once: the flag is consumed).
+
+    Read before ``action_button`` draws the button, so the very run it starts shows Stop.
+    A click on Stop also makes the widget's value True; only the start callback sets this.
+    """
+    return bool(st.session_state.pop(f"{key}:go", False))
+
+
+def _press(key: str) -> None:
+    st.session_state[f"{key}:go"] = True
+
+
+def action_button(key: str, label: str, stop: Callable[[], None] | None, running: bool, *,
+                  shortcut: str | None = None, disabled: bool = False,
+                  width: str = "content",
+                  stop_help: str = "Close the connection now; the text so far is kept.") -> None:
+    """Start (``label``), or Stop while running: one widget in one place.
+
+    Both are the same widget (one key), so the browser turns one into the other in place
+    and the layout below does not move; two keys left a faded start button under Stop
+    until the run ended. ``stop`` is what Stop calls; ``shortcut`` is Stop's key.
+    """
+    if running:
+        st.button("Stop", key=key, type="primary", on_click=stop, shortcut=shortcut,
+                  help=stop_help, width=width)
+    else:
+        st.button(label, key=key, type="primary", on_click=_press, args=(key,),
+                  disabled=disabled, width=width)
+
+
 def draw_cards(n: int, prefix: str = "") -> list[ChoiceCard]:
     st.html(CSS)
     cols = st.columns(columns_for(n)) if n > 1 else [st.container()]

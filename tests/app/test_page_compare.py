@@ -16,8 +16,8 @@ def _texts(at):
 
 
 def test_three_columns_each_stream_their_own_model_and_are_recorded(at, fresh_backend):
-    assert [s.value for s in at.subheader if s.value.startswith("Column")] == [
-        "Column 1", "Column 2", "Column 3"]
+    assert [shown(m) for m in at.markdown if m.value.startswith("**")][:3] == [
+        f"**{i} · local/ngram-docs**" for i in (1, 2, 3)]
     at.text_area(key="w:compare.prompt.0").set_value("The playground")
     at.selectbox(key="w:compare-col1.model.pick").set_value("local/ngram-code")
     at.slider(key="w:compare-col2.temperature.1").set_value(0.0)

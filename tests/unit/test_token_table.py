@@ -23,13 +23,15 @@ def test_hostile_tokens_never_reach_the_html_as_markup():
     assert tags <= {"style", "div", "span"}
 
 
-def test_tooltip_carries_probability_and_alternatives_escaped():
+def test_a_click_opens_probability_and_alternatives_escaped():
     tok = TokenLogprob(" Paris", math.log(0.8), 1, {" Paris": math.log(0.8), "\" onmouseover=\"x": math.log(0.1)})
     out = tv.heatmap_html([tok])
-    title = re.search(r'title="([^"]*)"', out).group(1)
-    assert "80.0%" in html.unescape(title)
-    assert "onmouseover" in html.unescape(title)           # shown as text ...
-    assert 'title="' in out and '" onmouseover="' not in out  # ... never as an attribute
+    pop = re.search(r'<span class="tv-pop">(.*?)</span></span>', out).group(1)
+    assert "80.0%" in html.unescape(pop) and "10.0%" in html.unescape(pop)
+    assert "onmouseover" in html.unescape(pop)             # shown as text ...
+    assert '" onmouseover="' not in out                    # ... never as an attribute
+    assert 'tabindex="0"' in out and ".tv-tok:focus .tv-pop" in out  # opened by a click
+    assert "hover" not in out.split("</style>")[1]
 
 
 def test_only_the_sampled_token_means_alternatives_not_returned():
