@@ -195,6 +195,7 @@ class SweepRun(BackgroundRun):
     """
 
     stop_ends_at_once = False
+    not_sent = "Not sent: the sweep was stopped."
 
     def __init__(self, make_client: Callable[[], Any], p: Plan, *,
                  workers: int = MAX_WORKERS,
@@ -203,9 +204,17 @@ class SweepRun(BackgroundRun):
         super().__init__(name="text-sweep", on_finish=on_finish, clock=clock)
         self.plan = p
         self._make_client = make_client
-        self._results = [CellResult(c.row, c.col, c.body[p.x.name],
-                                    c.body[p.y.name] if p.y else None) for c in p.cells]
+        self._results = self._blank_results(p)
         self._workers = max(1, workers)
+
+    def _blank_results(self, p: Any) -> list[CellResult]:
+        """A result per cell before any is sent (the prompt lab's run keeps earlier ones)."""
+        return [CellResult(c.row, c.col, c.body[p.x.name], c.body[p.y.name] if p.y else None)
+                for c in p.cells]
+
+    def _to_send(self) -> list[int]:
+        """The indices of the cells this run sends (all of them; the lab re-runs one)."""
+        return list(range(len(self.plan.cells)))
 
     def results(self) -> list[CellResult]:
         with self._cond:
@@ -227,14 +236,14 @@ class SweepRun(BackgroundRun):
     def _work(self) -> None:
         with ThreadPoolExecutor(max_workers=self._workers,
                                 thread_name_prefix="text-sweep") as pool:
-            for f in [pool.submit(self._run_cell, i, cell)
-                      for i, cell in enumerate(self.plan.cells)]:
+            for f in [pool.submit(self._run_cell, i, self.plan.cells[i])
+                      for i in self._to_send()]:
                 f.result()
 
     def _run_cell(self, i: int, cell: SweepCell) -> None:
         with self._cond:
             if self._stop_requested:
-                self._results[i].error, self._results[i].done = "Not sent: the sweep was stopped.", True
+                self._results[i].error, self._results[i].done = self.not_sent, True
                 self._bump()
                 return
         start = self._clock()
