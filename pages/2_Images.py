@@ -54,6 +54,8 @@ with settings:
         param_widget(PAGE, IMAGES, "response_format", errors=invalid)
     param_widget(PAGE, IMAGES, "disable_safety_checker", errors=invalid)
     param_widget(PAGE, IMAGES, "image_url", errors=invalid)
+    for name in view.STYLE_PARAMS:
+        param_widget(PAGE, IMAGES, name, errors=invalid)
     form = param_form(PAGE, IMAGES, invalid=invalid, attempt=generate)
     body, problem = form.body, form.problem
     share.share_control(PAGE, state.page_values(PAGE, IMAGES),

@@ -37,6 +37,7 @@ RUN = f"{PAGE}:run"
 RESTORE_NOTE = f"{PAGE}:restore_note"
 UPLOAD = f"{PAGE}:upload"
 TILES_PER_ROW = 4
+STYLE_PARAMS = ("image_loras", "reference_images")  # list parameters, drawn as rows
 STORE_MAX_BYTES = 2 * 2**30
 # (label, width : height) for the aspect buttons; the longer side is kept.
 ASPECTS = (("1:1", 1, 1), ("4:3", 4, 3), ("3:4", 3, 4), ("3:2", 3, 2), ("2:3", 2, 3),

@@ -34,6 +34,8 @@ def param_widget(page: str, endpoint: Endpoint, name: str, *, label: str | None 
         raw = _string_list_editor(page, endpoint, p, label, disabled)
     elif p.kind == catalogue.SEED:
         raw = _seed_input(page, endpoint, p, label, disabled)
+    elif p.kind in catalogue.ROW_LISTS:
+        raw = _list_rows_editor(page, endpoint, p, label, disabled)
     else:
         key = state.bind_param(page, endpoint, name)
         common = dict(key=key, help=p.help, disabled=disabled, on_change=state.store_param,
@@ -141,6 +143,90 @@ def _token_bias_editor(page: str, endpoint: Endpoint, p: Param, label: str,
     st.caption(f"{label}: {p.help}")
     values[p.name] = bias
     return bias
+
+
+def _rows_key(page: str, name: str) -> str:
+    return f"{page}.{name}.rows"  # a "{page}." key: state.restore drops it, rows follow values
+
+
+def _blank_item(p: Param) -> Any:
+    return {"path": "", "scale": 1.0} if p.kind == catalogue.LORA_LIST else ""
+
+
+def _item_url(item: Any) -> str:
+    return str(item["path"] if isinstance(item, dict) else item).strip()
+
+
+def _add_row(page: str, p: Param) -> None:
+    rows = st.session_state[_rows_key(page, p.name)]
+    rows.append([max((r[0] for r in rows), default=-1) + 1, _blank_item(p)])
+
+
+def _remove_row(page: str, name: str, row_id: int) -> None:
+    key = _rows_key(page, name)
+    st.session_state[key] = [r for r in st.session_state[key] if r[0] != row_id]
+
+
+def _edit_row(page: str, name: str, row_id: int, field: str | None, widget_key: str) -> None:
+    """on_change: the widget's value into its row (the row's item itself for a URL list)."""
+    for row in st.session_state[_rows_key(page, name)]:
+        if row[0] == row_id:
+            if field is None:
+                row[1] = st.session_state[widget_key]
+            else:
+                row[1][field] = st.session_state[widget_key]
+
+
+def _row_widget(page: str, p: Param, row: list, field: str | None, draw, **options) -> None:
+    """One field of one row, refreshed from the row before drawing (as ``bind_param``)."""
+    key = f"{state.WIDGET_PREFIX}{page}.{p.name}.{row[0]}.{field or 'url'}"
+    st.session_state[key] = row[1] if field is None else row[1][field]
+    draw(key=key, on_change=_edit_row, args=(page, p.name, row[0], field, key), **options)
+
+
+def _one(label: str) -> str:
+    """"LoRAs" → "LoRA", "Reference images" → "reference image": for the Add button."""
+    singular = label[:-1] if label.endswith("s") else label
+    return singular if any(c.isupper() for c in singular[1:]) else singular.lower()
+
+
+def _list_rows_editor(page: str, endpoint: Endpoint, p: Param, label: str,
+                      disabled: bool) -> Any:
+    """Rows to add and remove, one item each: a URL, or a LoRA's URL and scale.
+
+    Rows live under a plain key of their own, so a half-typed row survives page switches;
+    rows still without a URL are not part of the value (and so never sent or flagged).
+    """
+    values = state.page_values(page, endpoint)
+    key = _rows_key(page, p.name)
+    if key not in st.session_state:
+        st.session_state[key] = [[i, dict(item) if isinstance(item, dict) else item]
+                                 for i, item in enumerate(values.get(p.name) or [])]
+    rows = st.session_state[key]
+    st.markdown(f"**{label}**", help=p.help)
+    lora = p.kind == catalogue.LORA_LIST
+    for number, row in enumerate(rows, 1):
+        visibility = "visible" if number == 1 else "collapsed"
+        cols = st.columns([6, 2.4, 1] if lora else [8.4, 1], vertical_alignment="bottom")
+        with cols[0]:
+            _row_widget(page, p, row, "path" if lora else None, st.text_input,
+                        label=f"{label} {number}: URL", label_visibility=visibility,
+                        disabled=disabled, placeholder="https://…")
+        if lora:
+            with cols[1]:
+                _row_widget(page, p, row, "scale", st.number_input, label="Scale",
+                            label_visibility=visibility, disabled=disabled,
+                            min_value=float(p.minimum), max_value=float(p.maximum),
+                            step=float(p.step), format="%.2f")
+        cols[-1].button(":material/close:", key=f"{page}:{p.name}:remove:{row[0]}",
+                        help=f"Remove {label} {number}", disabled=disabled,
+                        on_click=_remove_row, args=(page, p.name, row[0]))
+    st.button(f"Add {_one(label)}", key=f"{page}:{p.name}:add", icon=":material/add:", type="tertiary",
+              disabled=disabled or len(rows) >= (p.max_items or len(rows) + 1),
+              on_click=_add_row, args=(page, p),
+              help=f"At most {p.max_items}; rows without a URL are not sent.")
+    values[p.name] = [row[1] for row in rows if _item_url(row[1])]
+    return values[p.name]
 
 
 def _seed_input(page: str, endpoint: Endpoint, p: Param, label: str, disabled: bool) -> Any:
