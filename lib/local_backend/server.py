@@ -258,6 +258,7 @@ class Handler(BaseHTTPRequestHandler):
                 self._stream(job, fault)
             else:
                 result = completions.response_body(job)
+                self._pace_whole(result)
                 self._send_json(200, result, tokens=result["usage"]["total_tokens"])
         elif path == "/v1/images/generations" and method == "POST":
             self._apply_fault(self.backend.faults.take("images"))
@@ -265,6 +266,14 @@ class Handler(BaseHTTPRequestHandler):
                                                      self.backend.root_url))
         else:
             raise ApiError(404, f"Unknown endpoint {method} {path}", code="not_found")
+
+    def _pace_whole(self, result: dict) -> None:
+        """A whole (non-streamed) answer takes as long as its choices would take to stream:
+        a real server generates it before replying, so a paced backend waits as long."""
+        rate = self.backend.settings.tokens_per_second
+        if rate > 0:
+            choices = max(1, len(result.get("choices") or []))
+            time.sleep(result["usage"]["completion_tokens"] / choices / rate)
 
     def _apply_fault(self, fault: dict | None, image_file: bool = False) -> dict | None:
         """Status faults answer now; a slow first byte waits; others are returned for later."""

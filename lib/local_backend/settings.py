@@ -11,7 +11,8 @@ FRAMINGS = ("chunked", "close")
 class Settings:
     """How responses are paced and framed.
 
-    tokens_per_second: token steps per second in streams (0 = as fast as possible);
+    tokens_per_second: token steps per second in streams, and the pace a whole answer
+        takes to be written before it is sent (0 = as fast as possible);
     framing: "chunked" (HTTP/1.1 chunked, keep-alive) or "close" (body ends at close);
     gzip: gzip every body, flushing per event so streams still stream;
     require_key: when set, requests need ``Authorization: Bearer <require_key>``;

@@ -1,0 +1,1 @@
+"""The prompt lab: one template, a table of inputs, 1–4 variants, every cell graded."""
