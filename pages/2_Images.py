@@ -66,7 +66,8 @@ with settings:
 # ---------------------------------------------------------------- generate
 with output:
     if body is not None:
-        summary_slot.caption(view.request_summary(body))
+        if summary := view.request_summary(body):
+            summary_slot.caption(summary)
     elif form.attempted:
         summary_slot.caption(f"Not ready to send: {shown(problem)}")
     if generate:

@@ -25,8 +25,8 @@ from lib.images.grid import display_copy
 from lib.images.png_settings import ImageSettingsError, read_png_settings
 from lib.images.run import (BATCH, FAILED, RUNNING, STOPPED, SWEEP, ImageBatchRun, ImageRun,
                             cached, grid_png, image_png, zip_bytes)
-from lib.images.sweep import (AXES, CONFIRM_ABOVE, SEED, SweepError, describe_plan, layout_of,
-                              plan_from_text, sweep_plot)
+from lib.images.sweep import (AXES, CONFIRM_ABOVE, SEED, PlotLayout, SweepError, describe_plan,
+                              layout_of, plan_from_text, sweep_plot)
 from lib.images.store import ImageStore
 from lib.param_settings import ParamSettings
 from lib.ui import account, alerts, state, stream_view
@@ -124,8 +124,12 @@ def batch_plans(body: dict[str, Any]) -> list[PlannedRequest]:
     return plan_batch(body, cap_for(body["model"]))
 
 
-def request_summary(body: dict[str, Any]) -> str:
-    """What Generate will do, said before it is pressed."""
+def request_summary(body: dict[str, Any]) -> str | None:
+    """What Generate will do, said before it is pressed; None while a sweep is shown, whose
+    results this line (one image of the base size) would seem to describe."""
+    job = current()
+    if job is not None and job.snapshot().kind == SWEEP:
+        return None
     settings = ParamSettings(IMAGES, body)
     n, cap = int(settings.effective("n")), cap_for(body["model"])
     requests = -(-n // cap)
@@ -244,13 +248,23 @@ def _tile(run: ImageRun, position: int, store: ImageStore, failure, interactive:
         return
     thumb = _thumb(store, image.thumb_key)
     seed = "random" if image.seed is None else image.seed
-    caption = f"#{position + 1} · seed {shown(seed)}"
+    caption = f"#{position + 1} · " + (f"{cell_values(run.layout, position)} · "
+                                        if run.layout else "") + f"seed {shown(seed)}"
     if thumb is None:
         st.caption(f"{caption} — no longer on disk.")
         return
     st.image(thumb, caption=caption, width="stretch")
     if interactive:
         _tile_actions(run, position, store)
+
+
+def cell_values(layout: PlotLayout, position: int) -> str:
+    """A sweep tile's axis values, as the plot's edges name them: "Steps 8 · Seed 2"."""
+    row, col = divmod(position, layout.cols)
+    text = f"{layout.title_x} {layout.col_labels[col]}"
+    if layout.title_y:
+        text += f" · {layout.title_y} {layout.row_labels[row]}"
+    return shown(text)
 
 
 def _reuse_seed(seed: int) -> None:

@@ -121,6 +121,23 @@ def _default_model(conn: Connection, ids: list[str]) -> str:
     return ids[0] if ids else ""
 
 
+def model_label(model_id: str, display_name: str = "") -> str:
+    """The dropdown's words for a model, most telling first, as a narrow box cuts the end:
+    the id after its organisation ("FLUX.1-schnell-Free"), the display name when it says
+    something the id does not, then the organisation."""
+    org, _, name = model_id.rpartition("/")
+    words = [name]
+    if display_name and _squash(display_name) not in (_squash(name), _squash(model_id)):
+        words.append(display_name)
+    if org:
+        words.append(org)
+    return " · ".join(words)
+
+
+def _squash(text: str) -> str:
+    return "".join(c for c in text.lower() if c.isalnum())
+
+
 def model_picker(page: str, endpoint: Endpoint, conn: Connection,
                  types: tuple[str, ...] = TEXT_TYPES) -> Any:
     """A searchable model list plus "Other…" for a typed id; returns the checked id or None.
@@ -146,7 +163,7 @@ def model_picker(page: str, endpoint: Endpoint, conn: Connection,
 
     choice = st.selectbox(
         "Model", ids + [OTHER], key=pick_key, on_change=picked,
-        format_func=lambda i: i if i == OTHER or not names.get(i) else f"{names[i]} · {i}",
+        format_func=lambda i: i if i == OTHER else model_label(i, names.get(i, "")),
         help=f"{endpoint['model'].help} Type to search; pick {OTHER} for an id not listed.")
     if choice == OTHER:
         return param_widget(page, endpoint, "model", label="Model id")

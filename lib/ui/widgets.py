@@ -207,7 +207,8 @@ def _list_rows_editor(page: str, endpoint: Endpoint, p: Param, label: str,
     lora = p.kind == catalogue.LORA_LIST
     for number, row in enumerate(rows, 1):
         visibility = "visible" if number == 1 else "collapsed"
-        cols = st.columns([6, 2.4, 1] if lora else [8.4, 1], vertical_alignment="bottom")
+        cols = st.columns([5, 2, 1.2] if lora else [7, 1.2], gap="small",
+                          vertical_alignment="bottom")
         with cols[0]:
             _row_widget(page, p, row, "path" if lora else None, st.text_input,
                         label=f"{label} {number}: URL", label_visibility=visibility,
@@ -218,8 +219,8 @@ def _list_rows_editor(page: str, endpoint: Endpoint, p: Param, label: str,
                             label_visibility=visibility, disabled=disabled,
                             min_value=float(p.minimum), max_value=float(p.maximum),
                             step=float(p.step), format="%.2f")
-        cols[-1].button(":material/close:", key=f"{page}:{p.name}:remove:{row[0]}",
-                        help=f"Remove {label} {number}", disabled=disabled,
+        cols[-1].button("", icon=":material/close:", key=f"{page}:{p.name}:remove:{row[0]}",
+                        type="tertiary", help=f"Remove {label} {number}", disabled=disabled,
                         on_click=_remove_row, args=(page, p.name, row[0]))
     st.button(f"Add {_one(label)}", key=f"{page}:{p.name}:add", icon=":material/add:", type="tertiary",
               disabled=disabled or len(rows) >= (p.max_items or len(rows) + 1),
