@@ -131,7 +131,7 @@ def check(g: Grader, columns: Sequence[str]) -> Grader:
                               f"expression ({exc}).") from None
     if g.kind == EQUALS and "expected" not in columns:
         raise GraderError("Grader “equals expected”: the inputs have no expected column.")
-    if g.kind in (MAX_WORDS, MAX_TOKENS) and not (g.number >= 0 and g.number.is_integer()):
+    if g.kind in (MAX_WORDS, MAX_TOKENS) and not (g.number >= 0 and float(g.number).is_integer()):
         raise GraderError(f"Grader “{name}”: N must be a whole number ≥ 0, got {g.number:g}.")
     if g.kind == LOGPROB and not -100 <= g.number <= 0:
         raise GraderError(f"Grader “{name}”: X is a log probability between -100 and 0, "

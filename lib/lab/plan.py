@@ -152,6 +152,11 @@ class LabRun(SweepRun):
     def _to_send(self) -> list[int]:
         return self._only if self._only is not None else super()._to_send()
 
+    @property
+    def sending(self) -> int:
+        """How many cells this run sends (one for a re-run, every cell otherwise)."""
+        return len(self._to_send())
+
     def finished(self) -> Finished:
         """The lab as history keeps it: the setup, every cell, and how many failed."""
         results = self.results()

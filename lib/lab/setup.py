@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from lib.api.quoting import short_repr
-from lib.catalogue import COMPLETIONS, ValidationError
+from lib.catalogue import COMPLETIONS, COMPLETIONS_COMPACT, ValidationError
 from lib.lab import graders as lab_graders, inputs, template
 from lib.param_settings import ParamSettings, describe
 
@@ -47,6 +47,25 @@ class LabSetup:
                 "variants": [{"template": v.template, "values": dict(v.values),
                               "pinned": list(v.pinned)} for v in self.variants],
                 "graders": [g.to_json() for g in self.graders]}
+
+
+def differences(variant: VariantSetup, first: VariantSetup) -> list[str]:
+    """What ``variant`` sets differently from variant 1: its template, model, parameters
+    (each as "Title value", defaults filled in so an untouched field is no difference)."""
+    out = ["own template"] if variant.template != first.template else []
+    mine, theirs = variant.settings(), first.settings()
+    for name in ("model", *COMPLETIONS_COMPACT):
+        value = mine.effective(name)
+        if value != theirs.effective(name):
+            out.append(f"{COMPLETIONS[name].title} {value if value is not None else 'random'}")
+    return out
+
+
+def differences_line(i: int, variant: VariantSetup, first: VariantSetup) -> str:
+    if i == 0:
+        return "the reference: other variants list what they change"
+    changed = differences(variant, first)
+    return ("vs V1: " + ", ".join(changed)) if changed else "same as V1"
 
 
 def from_json(raw: Any) -> LabSetup:

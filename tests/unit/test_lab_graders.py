@@ -64,6 +64,7 @@ def test_a_grader_that_cannot_run_is_refused_with_what_is_allowed(grader, messag
 
 def test_graders_from_saved_data_are_checked():
     assert g.from_json({"kind": "max_words", "number": 3}, []) == g.Grader(g.MAX_WORDS, number=3.0)
+    assert g.check(g.Grader(g.MAX_WORDS, number=3), []).number == 3  # an int is a whole number
     for raw, message in (([], "object"), ({"kind": "exec"}, "Unknown grader"),
                          ({"kind": "json", "number": "3"}, "must be a number"),
                          ({"kind": "contains", "text": 3}, "must be text")):

@@ -1,0 +1,452 @@
+"""The Prompt lab page's regions: template, inputs, variants, graders, the grid, keeping it.
+
+Everything a lab is lives in ``lib.lab``; this module draws it and keeps the page's state.
+Each variant is a page of its own for ``lib.ui.state`` ("lab-v0", …), like Compare's
+columns, so the catalogue's widgets and ``param_form`` work per variant unchanged. The
+grid shows a ``LabRun`` while it runs and what it ended with (or a lab restored from the
+history) afterwards; a failed cell's Re-run starts a run of that one cell that keeps the rest.
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import streamlit as st
+
+from lib.catalogue import COMPLETIONS, COMPLETIONS_COMPACT
+from lib.connection import Connection
+from lib.lab import export, graders as lab_graders, inputs, plan as lab_plan, setup as lab_setup
+from lib.lab import template as lab_template
+from lib.lab.plan import LabPlan, LabRun
+from lib.lab.setup import LabSetup, VariantSetup
+from lib.page_registry import page
+from lib.saved import history
+from lib.text.sweep import CellResult
+from lib.ui import account, alerts, state, stream_view
+from lib.ui.form import param_form
+from lib.ui.model_picker import list_models, model_picker
+from lib.ui.text import shown
+
+PAGE = page("lab").key
+TEMPLATE = f"{PAGE}:template"
+ROWS = f"{PAGE}:rows"            # the table the editor starts from (a CSV, a restore)
+COLUMNS = f"{PAGE}:columns"      # the editor's columns when ROWS was set
+EDITED = f"{PAGE}:edited"        # the table as last edited (kept when a load fails)
+TABLE_VERSION = f"{PAGE}:table_version"
+UPLOADED = f"{PAGE}:uploaded"    # the file id last read, so a rerun does not re-read it
+VARIANTS = f"{PAGE}:variants"
+GRADERS = f"{PAGE}:graders"      # graders as plain data (what history and links hold)
+RUN = f"{PAGE}:run"
+SHOWN = f"{PAGE}:shown"          # a restored lab: (plan, results)
+RERUN = f"{PAGE}:rerun"          # the cell index whose Re-run was pressed
+CONFIRM = f"{PAGE}:confirm"
+DEFAULT_TEMPLATE = "Write one short sentence about {topic}."
+DEFAULT_ROWS = [{"topic": "parsing", "expected": ""}, {"topic": "files", "expected": ""},
+                {"topic": "threads", "expected": ""}]
+DEFAULT_GRADERS = [lab_graders.Grader(lab_graders.MAX_WORDS, number=20).to_json()]
+TEXT_COLUMN = "(text)"
+PASS, FAIL = "✅", "❌"
+CELL_CSS = """<style>
+[class*="st-key-lab-cell-"] .ct{max-height:9em;overflow-y:auto;font-size:.9rem}
+[class*="st-key-lab-cell-"] p{margin-bottom:.2rem}
+</style>"""
+
+
+def variant_page(i: int) -> str:
+    return f"{PAGE}-v{i}"
+
+
+# ---------------------------------------------------------------- template and inputs
+
+def template_box(disabled: bool) -> tuple[lab_template.Template | None, str]:
+    """The shared template and the variables it holds (or the error, said under it)."""
+    text = st.text_area("Template", key=state.persistent(TEMPLATE, DEFAULT_TEMPLATE),
+                        on_change=state.sync, args=(TEMPLATE,), height=110,
+                        disabled=disabled,
+                        help="{name} is filled from the inputs' column of that name; "
+                             "{{ and }} are literal braces.")
+    try:
+        tmpl = lab_template.parse(text)
+    except lab_template.TemplateError as exc:
+        alerts.error(str(exc))
+        return None, text
+    names = ", ".join(f"`{{{v}}}`" for v in tmpl.variables)
+    st.caption(f"Variables: {names}" if names else "No variables yet: add a {name}.")
+    return tmpl, text
+
+
+def columns_for(variables: Sequence[str]) -> tuple[str, ...]:
+    return (*variables, inputs.EXPECTED)
+
+
+def set_rows(rows: Sequence[dict[str, str]], columns: Sequence[str]) -> None:
+    """A new table for the editor to start from (its edits start afresh)."""
+    st.session_state[ROWS] = [{c: r.get(c, "") for c in columns} for r in rows]
+    st.session_state[COLUMNS] = tuple(columns)
+    st.session_state[EDITED] = st.session_state[ROWS]
+    st.session_state[TABLE_VERSION] = st.session_state.get(TABLE_VERSION, 0) + 1
+
+
+def inputs_table(variables: Sequence[str], disabled: bool) -> inputs.Table | None:
+    """The editable table (typed, pasted or uploaded); None, with the reason, when unusable.
+
+    A CSV that cannot be read leaves the table as it was."""
+    columns = columns_for(variables)
+    if ROWS not in st.session_state:
+        set_rows(DEFAULT_ROWS, columns)
+    elif st.session_state.get(COLUMNS) != columns:  # the template's variables changed
+        set_rows(st.session_state.get(EDITED) or [], columns)
+    table_tab, paste_tab, upload_tab = st.tabs(["Table", "Paste CSV", "Upload CSV"])
+    with paste_tab:
+        pasted = st.text_area("CSV with a header row", key=f"{PAGE}:paste", height=90,
+                              disabled=disabled, placeholder=",".join(columns))
+        if st.button("Use this CSV", key=f"{PAGE}:paste_go", disabled=disabled):
+            load_csv(pasted, variables)
+    with upload_tab:
+        upload = st.file_uploader("CSV file (UTF-8)", type=["csv"], key=f"{PAGE}:upload",
+                                  disabled=disabled)
+        if upload is not None and st.session_state.get(UPLOADED) != upload.file_id:
+            st.session_state[UPLOADED] = upload.file_id
+            try:
+                load_csv(inputs.decode(upload.getvalue()), variables)
+            except inputs.InputError as exc:
+                _load_failed(exc)
+    with table_tab:
+        return _editor(columns, disabled)
+
+
+def load_csv(text: str, variables: Sequence[str]) -> None:
+    try:
+        table = inputs.read_csv(text, variables)
+    except inputs.InputError as exc:
+        _load_failed(exc)
+        return
+    set_rows(list(table.rows), columns_for(variables))
+    st.toast(f"{len(table.rows)} rows of inputs loaded.", icon=":material/table:")
+
+
+def _load_failed(exc: Exception) -> None:
+    alerts.error(f"{exc} The table was kept as it was.", icon=":material/table:")
+
+
+def _editor(columns: Sequence[str], disabled: bool) -> inputs.Table | None:
+    import pandas as pd  # ~0.6 s to import: paid by the page that draws a table (issue 14)
+    base = pd.DataFrame(st.session_state[ROWS], columns=list(columns), dtype=object)
+    edited = st.data_editor(base, key=f"{PAGE}:table:{st.session_state[TABLE_VERSION]}",
+                            num_rows="dynamic", hide_index=True, width="stretch",
+                            height=min(36 + 35 * (len(base) + 1), 215), disabled=disabled,
+                            column_config={c: st.column_config.TextColumn(c) for c in columns})
+    try:
+        table = inputs.check_rows(edited.to_dict("records"), columns)
+    except inputs.InputError as exc:
+        alerts.error(str(exc), icon=":material/table:")
+        return None
+    st.session_state[EDITED] = [dict(r) for r in table.rows]
+    return table
+
+
+# ---------------------------------------------------------------- variants
+
+def variant_count(disabled: bool) -> int:
+    return int(st.segmented_control(
+        "Variants", [1, 2, 3, 4], key=state.persistent(VARIANTS, 2), on_change=state.sync,
+        args=(VARIANTS,), disabled=disabled, selection_mode="single") or 1)
+
+
+def own_key(i: int, what: str) -> str:
+    return f"{PAGE}:v{i}:{what}"
+
+
+def variant_settings(i: int, conn: Connection, shared: str, disabled: bool,
+                     invalid: set[str], first: VariantSetup | None) -> VariantSetup:
+    """One variant's header (model, what differs from ``first``, variant 1) and its
+    settings in a popover: its own template (or the shared one), model and parameters."""
+    head = st.container()
+    with st.popover("Template, model, parameters", icon=":material/tune:", width="stretch"):
+        own = st.checkbox("Own template", key=state.persistent(own_key(i, "own"), False),
+                          on_change=state.sync, args=(own_key(i, "own"),), disabled=disabled)
+        text = st.text_area("Template of this variant", height=90, disabled=disabled or not own,
+                            key=state.persistent(own_key(i, "template"), shared),
+                            on_change=state.sync, args=(own_key(i, "template"),))
+        model_picker(variant_page(i), COMPLETIONS, conn)
+        form = param_form(variant_page(i), COMPLETIONS, COMPLETIONS_COMPACT, invalid=invalid,
+                          disabled=disabled)
+    values = {k: v for k, v in form.settings.values.items() if k != "prompt"}
+    variant = VariantSetup(text if own else None, values, tuple(form.settings.pinned))
+    with head:
+        st.markdown(f"**V{i + 1} · {shown(values.get('model') or 'no model')}**")
+        st.caption(shown(lab_setup.differences_line(i, variant, first or variant)))
+    return variant
+
+
+# ---------------------------------------------------------------- graders
+
+def graders_editor(columns: Sequence[str], disabled: bool) -> list[lab_graders.Grader]:
+    """Graders picked from a list with their arguments: nothing typed is ever run."""
+    chosen = [lab_graders.Grader(**g) for g in st.session_state.setdefault(GRADERS, DEFAULT_GRADERS)]
+    for n, g in enumerate(chosen):
+        name, drop = st.columns([5, 1])
+        name.markdown(f"{n + 1}. {shown(g.label())}")
+        drop.button("Remove", key=f"{PAGE}:grader_drop:{n}", disabled=disabled,
+                    on_click=_drop_grader, args=(n,))
+    if len(chosen) >= lab_graders.MAX_GRADERS:
+        st.caption(f"At most {lab_graders.MAX_GRADERS} graders.")
+        return chosen
+    kind = st.selectbox("Add a grader", lab_graders.KINDS, key=f"{PAGE}:g_kind",
+                        format_func=lambda k: lab_graders.TITLES[k], disabled=disabled)
+    new = lab_graders.Grader(kind, **_grader_arguments(kind, columns, disabled))
+    if st.button("Add grader", key=f"{PAGE}:g_add", icon=":material/add:", disabled=disabled):
+        try:
+            lab_graders.check(new, columns)
+        except lab_graders.GraderError as exc:
+            alerts.error(str(exc))
+        else:
+            st.session_state[GRADERS] = [*st.session_state[GRADERS], new.to_json()]
+            st.rerun()
+    return chosen
+
+
+def _grader_arguments(kind: str, columns: Sequence[str], disabled: bool) -> dict[str, Any]:
+    if kind in (lab_graders.CONTAINS, lab_graders.NOT_CONTAINS):
+        source = st.selectbox("Look for", (TEXT_COLUMN, *columns), key=f"{PAGE}:g_column",
+                              disabled=disabled,
+                              format_func=lambda c: c if c == TEXT_COLUMN else f"column {c}")
+        if source != TEXT_COLUMN:
+            return {"column": source}
+        return {"text": st.text_input("Text", key=f"{PAGE}:g_text", disabled=disabled)}
+    if kind == lab_graders.REGEX:
+        return {"text": st.text_input("Pattern (Python re, searched anywhere)",
+                                      key=f"{PAGE}:g_pattern", disabled=disabled)}
+    if kind == lab_graders.EQUALS:
+        return {"loose": st.checkbox("Trimmed and case-folded", key=f"{PAGE}:g_loose",
+                                     disabled=disabled)}
+    if kind in (lab_graders.MAX_WORDS, lab_graders.MAX_TOKENS):
+        return {"number": float(st.number_input("N", min_value=0, value=20, step=1,
+                                                key=f"{PAGE}:g_n", disabled=disabled))}
+    if kind == lab_graders.LOGPROB:
+        return {"number": float(st.number_input("X", min_value=-100.0, max_value=0.0,
+                                                value=-2.0, step=0.1, key=f"{PAGE}:g_x",
+                                                disabled=disabled))}
+    return {}
+
+
+def _drop_grader(n: int) -> None:
+    graders = list(st.session_state.get(GRADERS, []))
+    del graders[n]
+    st.session_state[GRADERS] = graders
+
+
+# ---------------------------------------------------------------- running
+
+def estimate_line(p: LabPlan, conn: Connection) -> str:
+    e = lab_plan.estimate(p, {m.id: m for m in list_models(conn)})
+    cost = f"at most ${e.cost_usd:.6f}" if e.cost_usd is not None else "cost unknown (no price)"
+    return (f"**{p.describe()}** · about {e.prompt_tokens:,} prompt tokens and at most "
+            f"{e.max_completion_tokens:,} completion tokens · {cost}")
+
+
+def confirmed(p: LabPlan) -> bool:
+    if not p.needs_confirm:
+        return True
+    return st.checkbox(f"Yes, send {p.request_count} requests", key=CONFIRM)
+
+
+def start(conn: Connection, p: LabPlan, previous: Sequence[CellResult] | None = None,
+          only: Sequence[int] | None = None) -> LabRun:
+    """Run the lab (or only some of its cells), recorded in the history as a whole lab."""
+    request = {**p.cells[0].body, "prompt": p.setup.template}
+    record = stream_view.record_run(conn, PAGE, request, LabRun.finished,
+                                    metrics={"lab": p.setup.to_json()})
+    run = LabRun(conn.client, p, previous=previous, only=only, on_finish=record).start()
+    st.session_state[RUN], st.session_state[SHOWN] = run, None
+    return run
+
+
+def press_rerun(index: int) -> None:
+    st.session_state[RERUN] = index
+
+
+def pending_rerun() -> int | None:
+    return st.session_state.pop(RERUN, None)
+
+
+def shown_lab() -> tuple[LabPlan, list[CellResult], LabRun | None] | None:
+    """The grid on screen: the last run's, or a lab restored from the history."""
+    run = st.session_state.get(RUN)
+    if run is not None:
+        return run.plan, run.results(), run
+    restored = st.session_state.get(SHOWN)
+    return (restored[0], restored[1], None) if restored else None
+
+
+# ---------------------------------------------------------------- the grid
+
+@dataclass
+class Grid:
+    """The slots of a drawn grid: a header per variant and a cell per (row, variant)."""
+
+    plan: LabPlan
+    headers: list[Any]
+    cells: list[Any]
+    drawn: set[int]
+
+    def update(self, results: Sequence[CellResult], final: bool = False) -> None:
+        grades = lab_plan.grade_results(self.plan, results)
+        for v, (slot, summary) in enumerate(zip(self.headers, lab_plan.summarise(
+                self.plan, results, grades))):
+            slot.markdown(header_text(self.plan, v, summary))
+        for i, (r, g) in enumerate(zip(results, grades)):
+            if i in self.drawn and not final:
+                continue
+            with self.cells[i].container():
+                _cell(i, r, g, self.plan, final)
+            if r.done:
+                self.drawn.add(i)
+
+
+def header_text(p: LabPlan, v: int, s: lab_plan.VariantSummary) -> str:
+    model = p.setup.variants[v].values.get("model") or "no model"
+    rate = f"pass {s.passed}/{s.done} ({s.pass_rate:.0%})" if s.pass_rate is not None else "pass —"
+    latency = f"{s.mean_latency_s * 1000:.0f} ms mean" if s.mean_latency_s is not None else "— ms"
+    failed = f" · {s.failed} failed" if s.failed else ""
+    return f"**V{v + 1} · {shown(model)}**  \n{rate} · {latency}{failed}"
+
+
+def grid(p: LabPlan, results: Sequence[CellResult], *, final: bool) -> Grid:
+    """Rows of inputs by variants; ``final`` draws each cell once with its Re-run button."""
+    st.html(stream_view.CSS + CELL_CSS)
+    widths = [1.2] + [3] * p.variants
+    top = st.columns(widths)
+    top[0].markdown("**Inputs**")
+    headers = [top[v + 1].empty() for v in range(p.variants)]
+    cells: list[Any] = [None] * p.request_count
+    for r, row in enumerate(p.setup.table.rows):
+        line = st.columns(widths)
+        line[0].html(_inputs_html(r, row))
+        for v in range(p.variants):
+            with line[v + 1]:
+                with st.container(key=f"lab-cell-{r}-{v}", border=True):
+                    cells[p.index(r, v)] = st.empty()
+    g = Grid(p, headers, cells, set())
+    g.update(results, final=final)
+    return g
+
+
+def _inputs_html(r: int, row: dict[str, str]) -> str:
+    parts = "".join(f"<div><b>{html.escape(k)}</b>: {html.escape(v[:200])}</div>"
+                    for k, v in row.items() if v)
+    return f'<div class="ct" style="font-size:.85rem">#{r + 1}{parts}</div>'
+
+
+def _cell(i: int, r: CellResult, grades: list[lab_graders.Grade] | None, p: LabPlan,
+          final: bool) -> None:
+    if not r.done:
+        st.caption("waiting…")
+        return
+    if r.error is not None:
+        alerts.error(r.error, icon=":material/error:")
+        if final:
+            st.button("Re-run", key=f"{PAGE}:rerun:{i}", icon=":material/refresh:",
+                      on_click=press_rerun, args=(i,), help="Send this cell again, alone.")
+        return
+    marks = " ".join(f"{PASS if g.passed else FAIL} {shown(p.setup.graders[n].label())}"
+                     + (f" ({shown(g.note)})" if g.note and not g.passed else "")
+                     for n, g in enumerate(grades or []))
+    latency = f"{r.latency_s * 1000:.0f} ms" if r.latency_s is not None else "—"
+    st.caption(f"{latency} · {r.tokens if r.tokens is not None else '—'} tokens"
+               + (f"  \n{marks}" if marks else ""))
+    st.html(stream_view.text_html(r.text) if r.text else
+            stream_view.note_html("(no text)"))
+
+
+def follow(run: LabRun, bar, g: Grid) -> None:
+    """The progress bar and the grid, redrawn as cells land, until the run ends."""
+    total = run.sending
+
+    def frame(quiet: bool) -> float:
+        results = run.results()
+        done = sum(r.done for r in results) - (run.plan.request_count - total)
+        bar.progress(min(1.0, max(done, 0) / total), text=f"{max(done, 0)} of {total} cells")
+        g.update(results)
+        return stream_view.frame_interval(0, 0.0)
+
+    stream_view.follow([run], frame)
+
+
+def downloads(p: LabPlan, results: Sequence[CellResult]) -> None:
+    grades = lab_plan.grade_results(p, results)
+    csv_col, json_col = st.columns(2)
+    csv_col.download_button("Export CSV", export.to_csv(p, results, grades), "lab.csv",
+                            "text/csv", key=f"{PAGE}:csv", on_click="ignore",
+                            icon=":material/download:")
+    json_col.download_button("Export JSON", export.to_json(p, results, grades), "lab.json",
+                             "application/json", key=f"{PAGE}:json", on_click="ignore",
+                             icon=":material/download:")
+
+
+# ---------------------------------------------------------------- keeping it
+
+def apply_setup(setup: LabSetup) -> None:
+    """Put a lab (from the history or a link) back into the page's widgets."""
+    st.session_state[TEMPLATE] = setup.template
+    set_rows(list(setup.table.rows), columns_for(lab_template.parse(setup.template).variables))
+    st.session_state[VARIANTS] = len(setup.variants)
+    for i, v in enumerate(setup.variants):
+        st.session_state[own_key(i, "own")] = v.template is not None
+        st.session_state[own_key(i, "template")] = v.template or setup.template
+        state.restore(variant_page(i), COMPLETIONS, v.values, list(v.pinned))
+    st.session_state[GRADERS] = [g.to_json() for g in setup.graders]
+
+
+def apply_link_extra(extra: dict[str, Any] | None) -> None:
+    """A share link's lab, checked, into the page; a bad one is said and changes nothing."""
+    if not extra or "lab" not in extra:
+        return
+    try:
+        apply_setup(lab_setup.from_json(extra["lab"]))
+    except lab_setup.SetupError as exc:
+        alerts.error(f"This link's lab could not be opened: {exc}", icon=":material/link_off:")
+
+
+def earlier_labs() -> list[history.Run]:
+    try:
+        return account.history_store().list(page=PAGE, limit=20)
+    except history.HistoryError as exc:
+        alerts.warning(f"Earlier labs cannot be listed: {exc}")
+        return []
+
+
+def restore_picker(disabled: bool) -> None:
+    """Pick one of this person's recorded labs and put it back, grid and all."""
+    runs = earlier_labs()
+    if not runs:
+        st.caption("Labs you run are kept in the history and can be restored here.")
+        return
+    by_id = {r.id: r for r in runs}
+    pick = st.selectbox("Earlier labs", list(by_id), key=f"{PAGE}:earlier",
+                        format_func=lambda i: _run_label(by_id[i]), disabled=disabled)
+    if st.button("Restore", key=f"{PAGE}:restore", icon=":material/restore:",
+                 disabled=disabled, help="Template, inputs, variants, graders and the grid."):
+        restore(by_id[pick])
+
+
+def _run_label(run: history.Run) -> str:
+    failed = run.metrics.get("failed") if isinstance(run.metrics, dict) else None
+    return (f"#{run.id} · {run.status} · {run.metrics.get('requests', '?')} cells"
+            + (f", {failed} failed" if failed else "") + f" · {run.title or ''}")
+
+
+def restore(run: history.Run) -> None:
+    try:
+        if run.unreadable:
+            raise lab_setup.SetupError(run.error or "the record cannot be read")
+        setup = lab_setup.from_json((run.metrics or {}).get("lab"))
+        p = lab_plan.make_plan(setup)
+    except (lab_setup.SetupError, lab_plan.PlanError) as exc:
+        alerts.error(f"Lab #{run.id} cannot be restored: {exc}")
+        return
+    apply_setup(setup)
+    st.session_state[RUN] = None
+    st.session_state[SHOWN] = (p, lab_plan.results_from_outputs(p, run.outputs))
+    st.rerun()
