@@ -19,12 +19,9 @@ LORA = "https://huggingface.co/XLabs-AI/flux-RealismLora"
 
 
 @pytest.fixture
-def demo_page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    yield page
-    context.close()
+def demo_page(page):
+    page.set_viewport_size({"width": 1280, "height": 720})  # the demo's screen
+    return page
 
 
 def type_in(page: Page, box) -> None:

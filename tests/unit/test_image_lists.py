@@ -10,6 +10,7 @@ from PIL import Image
 
 from lib.catalogue import IMAGES, ValidationError, build_request, validate
 from lib.images.png_settings import encode_png, read_png_settings
+from lib.saved.presets import PresetError, parse_preset
 from lib.saved.sharelink import decode_state, encode_state
 
 LORA = {"path": "https://huggingface.co/strangerzonehf/Flux-Midjourney-Mix2-LoRA",
@@ -110,3 +111,13 @@ def test_local_backend_reference_image_tints_without_fetching(fresh_backend):
     other = _picture(fresh_backend, reference_images=[REFERENCE])
     assert len({plain, tinted, other}) == 3
     assert tinted == _picture(fresh_backend, reference_images=["http://127.0.0.1:9/ref.png"])
+
+
+def test_a_preset_keeps_both_lists_and_refuses_a_bad_item():
+    values = {"image_loras": [LORA], "reference_images": [REFERENCE]}
+    preset = parse_preset({"name": "styled", "page": "images", "values": values},
+                          where="preset 1")
+    assert preset.values == values
+    with pytest.raises(PresetError, match=r"reference_images item 1 must be an http\(s\) URL"):
+        parse_preset({"name": "bad", "page": "images",
+                      "values": {"reference_images": ["ftp://x"]}}, where="preset 1")
