@@ -33,15 +33,15 @@ from lib.api.errors import (APIConnectionError, APIStatusError, APITimeoutError,
                             TogetherError, error_class_for)
 from lib.api.http_body import ACCEPT_ENCODING, BodyLimitError, BodyReader, read_all
 from lib.api.image_fetch import fetch_image, image_item
-from lib.api.reading import (_READ_SIZE, TIMEOUT_ENV, Limits, _chain, _is_timeout,
-                              _TimeLimits)
+from lib.api.reading import (READ_SIZE, TIMEOUT_ENV, Limits, causes, is_timeout,
+                              TimeLimits)
 from lib.api.redact import REDACTED, redact, redact_text, remember
 from lib.api.results import (Choice, Completion, GeneratedImage, ImageResult, ModelInfo,
                              RateLimits, TokenLogprob, one_by_one_note)
 from lib.api.stream import CompletionStream, OneByOneStream
 from lib.api.untrusted import integer as _integer
-from lib.api.wire import (_error_fields, _media_type, _not_the_api, _parsed, _redacted,
-                          _request_id, _requested_n, _snippet, _status_named_in, _within_n,
+from lib.api.wire import (error_fields, media_type, not_the_api, parse_or_explain, redacted_fields,
+                          request_id_of, requested_n, one_line, status_named_in, within_n,
                           echoed_prompt_tokens, error_details, parse_completion, parse_model)
 
 DEFAULT_BASE_URL = "https://api.together.xyz/v1"
@@ -112,7 +112,7 @@ class Client:
         requested one each, concurrently, and the result says so in its ``note``; once a
         server has done that, its choices are requested one each from the start.
         """
-        n = _requested_n(params)
+        n = requested_n(params)
         if n > 1 and self._drops_n(params):
             return self._with_choices(None, params, list(range(n)))
         completion = self._complete_once(params)
@@ -128,7 +128,7 @@ class Client:
     def _complete_once(self, params: Mapping[str, Any]) -> Completion:
         response = self._request("POST", "/completions", {**params, "stream": False})
         data = self._answer_json(response)
-        return _within_n(_parsed(parse_completion, data, response.headers), params)
+        return within_n(parse_or_explain(parse_completion, data, response.headers), params)
 
     def _with_choices(self, first: Completion | None, params: Mapping[str, Any],
                       indexes: list[int]) -> Completion:
@@ -158,7 +158,7 @@ class Client:
         usages = [c.usage for c in ([first] if first else []) + done if c.usage is not None]
         return replace(base, choices=sorted(choices, key=lambda c: c.index),
                        usage=sum(usages[1:], usages[0]) if usages else None,
-                       note=one_by_one_note(_requested_n(params)), errors=errors)
+                       note=one_by_one_note(requested_n(params)), errors=errors)
 
     def _fetched(self, params: Mapping[str, Any]) -> Completion | TogetherError:
         try:
@@ -179,7 +179,7 @@ class Client:
         With n > 1 the stream delivers all n choices from any server, as ``complete``
         does (see ``OneByOneStream``).
         """
-        n = _requested_n(params)
+        n = requested_n(params)
         if n == 1:
             return self._stream_once(params)
         def open_choice(index: int) -> CompletionStream:
@@ -196,10 +196,10 @@ class Client:
         if "text/event-stream" not in content_type:
             response.close()
             raise TogetherError(f"Expected an event stream, but the server answered with "
-                                f"{_media_type(content_type)}",
-                                request_id=_request_id(response.headers))
-        return CompletionStream(response, self._redact, n=_requested_n(params),
-                                limits=self.limits, times=_TimeLimits(response, self.deadline))
+                                f"{media_type(content_type)}",
+                                request_id=request_id_of(response.headers))
+        return CompletionStream(response, self._redact, n=requested_n(params),
+                                limits=self.limits, times=TimeLimits(response, self.deadline))
 
     def generate_images(self, params: Mapping[str, Any]) -> ImageResult:
         """Generate, decode and (for URL items) fetch images; a bad item never loses the rest."""
@@ -223,7 +223,7 @@ class Client:
         images.sort(key=lambda image: image.index)
         return ImageResult(id=str(data.get("id") or ""), model=str(data.get("model") or ""),
                            images=images, rate_limits=RateLimits.from_headers(response.headers),
-                           request_id=_request_id(response.headers),
+                           request_id=request_id_of(response.headers),
                            raw={k: v for k, v in data.items() if k != "data"}, errors=errors)
 
     def list_models(self, type: str | tuple[str, ...] | None = None) -> list[ModelInfo]:
@@ -237,7 +237,7 @@ class Client:
         items = data.get("data") if isinstance(data, dict) else data
         if not isinstance(items, list):
             raise TogetherError("The model list is neither a JSON array nor {\"data\": [...]}")
-        models = [_parsed(parse_model, item) for item in items
+        models = [parse_or_explain(parse_model, item) for item in items
                   if isinstance(item, dict) and item.get("id")]
         if type is None:
             return models
@@ -302,20 +302,20 @@ class Client:
         try:
             return json.loads(content)
         except ValueError:
-            raise TogetherError(_not_the_api(content, response.headers.get("content-type", ""),
+            raise TogetherError(not_the_api(content, response.headers.get("content-type", ""),
                                              response.status_code),
-                                request_id=_request_id(response.headers)) from None
+                                request_id=request_id_of(response.headers)) from None
 
     def _read_body(self, response: requests.Response) -> bytes:
         """The whole body within the size limits and the deadline, whatever the server sends."""
-        times = _TimeLimits(response, self.deadline)
+        times = TimeLimits(response, self.deadline)
         try:
             with response:
-                return read_all(BodyReader(response.raw, response.headers, _READ_SIZE),
+                return read_all(BodyReader(response.raw, response.headers, READ_SIZE),
                                 times.before_read, self.limits.body_bytes,
                                 self.limits.wire_bytes)
         except BodyLimitError as exc:
-            raise TogetherError(str(exc), request_id=_request_id(response.headers)) from None
+            raise TogetherError(str(exc), request_id=request_id_of(response.headers)) from None
         except Exception as exc:  # urllib3, http.client, socket and zlib errors alike
             limit = times.reason(exc)
             if limit:
@@ -332,16 +332,16 @@ class Client:
         except TogetherError as exc:  # a body over the size limits
             details = {"message": exc.message}
         status = response.status_code
-        details = _redacted(details, self._redact)
+        details = redacted_fields(details, self._redact)
         # The reason phrase and the headers are the server's words too: a careless one
         # quotes the Authorization header back in them.
         message = details.get("message") or self._redact(
-            f"HTTP {status} {_snippet(response.reason or '')}".strip())
+            f"HTTP {status} {one_line(response.reason or '')}".strip())
         headers = redact({k.lower(): v for k, v in response.headers.items()}, self._api_key)
         return error_class_for(status)(
             message, status=status, type=details.get("type"), code=details.get("code"),
             param=details.get("param"), key_sent=bool(self._api_key),
-            request_id=_request_id(headers) or details.get("id"), headers=headers)
+            request_id=request_id_of(headers) or details.get("id"), headers=headers)
 
     def _answer_json(self, response: requests.Response) -> Any:
         """The JSON of a 2xx answer, raised as an error when it is ``{"error": ...}``.
@@ -352,9 +352,9 @@ class Client:
         data = self._read_json(response)
         if not (isinstance(data, dict) and data.get("error")):
             return data
-        details = _redacted(_error_fields(data), self._redact)
-        status = _status_named_in(details)
-        request_id = _request_id(response.headers)
+        details = redacted_fields(error_fields(data), self._redact)
+        status = status_named_in(details)
+        request_id = request_id_of(response.headers)
         raise (error_class_for(status) if status else APIStatusError)(
             details.get("message") or "The server answered with an error and no message",
             type=details.get("type"), code=details.get("code"), param=details.get("param"),
@@ -363,7 +363,7 @@ class Client:
 
     def _transport_error(self, exc: Exception) -> APIConnectionError:
         """The error for a request that got no answer, saying how long it waited."""
-        if not _is_timeout(exc):
+        if not is_timeout(exc):
             return APIConnectionError(self._redact(f"Connection failed: {_reason(exc)}"))
         connect, read = (self.timeout if isinstance(self.timeout, tuple)
                          else (self.timeout, self.timeout))
@@ -473,11 +473,11 @@ def _never_sent(exc: BaseException) -> bool:
     (NewConnectionError subclasses it). A reset after connecting is not one of them: the
     server may have read the request by then."""
     return any(isinstance(e, (requests.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError))
-               for e in _chain(exc))
+               for e in causes(exc))
 
 
 def _reason(exc: BaseException) -> str:
     """The innermost cause in plain words, without urllib3's ``Pool(host=...)`` prefixes."""
-    innermost = list(_chain(exc))[-1]
+    innermost = list(causes(exc))[-1]
     text = re.sub(r"^[\w.]+\(host=[^)]*\):\s*", "", str(innermost))
-    return _snippet(text, 200) or type(innermost).__name__
+    return one_line(text, 200) or type(innermost).__name__

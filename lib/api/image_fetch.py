@@ -14,10 +14,10 @@ import requests
 
 from lib.api.errors import APIConnectionError, TogetherError, error_class_for
 from lib.api.image_decode import ImageDecodeError, decode_image
-from lib.api.reading import _READ_SIZE
+from lib.api.reading import READ_SIZE
 from lib.api.results import GeneratedImage
 from lib.api.untrusted import integer as _integer
-from lib.api.wire import _request_id
+from lib.api.wire import request_id_of
 
 IMAGE_MAX_BYTES = 32 * 1024 * 1024
 IMAGE_MAX_REDIRECTS = 5
@@ -98,7 +98,7 @@ def _read_image_body(response: requests.Response, label: str) -> bytes:
         raise error_class_for(response.status_code)(
             f"{label}: HTTP {response.status_code} {response.reason or ''}".strip(),
             status=response.status_code, key_sent=False,  # image URLs never get the key
-            request_id=_request_id(response.headers))
+            request_id=request_id_of(response.headers))
     content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
     if not content_type.startswith("image/"):
         raise TogetherError(f"{label}: the URL returned {content_type or 'no content type'}, "
@@ -108,7 +108,7 @@ def _read_image_body(response: requests.Response, label: str) -> bytes:
         raise TogetherError(f"{label}: {int(declared):,} bytes is over the "
                             f"{IMAGE_MAX_BYTES:,}-byte limit")
     parts, size = [], 0
-    for part in response.iter_content(_READ_SIZE):
+    for part in response.iter_content(READ_SIZE):
         size += len(part)
         if size > IMAGE_MAX_BYTES:
             raise TogetherError(f"{label}: more than the {IMAGE_MAX_BYTES:,}-byte limit")

@@ -1,5 +1,5 @@
 """What reading one answer needs, below both the client and the stream reader: the bounds
-on its size (``Limits``) and time (``_TimeLimits``), the socket under a response, and how
+on its size (``Limits``) and time (``TimeLimits``), the socket under a response, and how
 to tell a timeout from another failure in requests' nested exceptions.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ import urllib3.exceptions
 from lib.api.http_body import BODY_MAX_BYTES, BODY_MAX_WIRE_BYTES
 from lib.api.sse import EVENT_MAX_BYTES
 
-_READ_SIZE = 65536
+READ_SIZE = 65536
 # The settings that raise the read timeout and the deadline (Client(deadline=...), also
 # the sidebar's field). Named here, where the messages quote them; lib.connection reads
 # them from the environment.
@@ -42,14 +42,14 @@ class _LimitPassed(TimeoutError):
     """A time limit ran out before a read; the message names it."""
 
 
-class _TimeLimits:
+class TimeLimits:
     """The time limits on reading one answer: the client's deadline, counted from when
     the request that got this answer was sent, and for a stream the idle limit between
     events. Before each read the socket may wait only until the nearer one, so a silent
     server is cut off on time; ``reason()`` names the limit that ended a read."""
 
     def __init__(self, response: requests.Response, deadline: float | None):
-        self._socket = _socket_of(response.raw)
+        self._socket = socket_of(response.raw)
         # urllib3 set the read timeout on the socket before reading the status line.
         self._read_timeout = None if self._socket is None else self._socket.gettimeout()
         now = time.monotonic()
@@ -96,10 +96,10 @@ class _TimeLimits:
         """The limit that ended a read which raised ``exc``; None if it was none of ours."""
         if isinstance(exc, _LimitPassed):
             return str(exc)
-        return self.passed() if _is_timeout(exc) else None
+        return self.passed() if is_timeout(exc) else None
 
 
-def _chain(exc: BaseException) -> Iterator[BaseException]:
+def causes(exc: BaseException) -> Iterator[BaseException]:
     """``exc`` and what it wraps: requests and urllib3 nest the socket error deep inside."""
     seen: set[int] = set()
     current: Any = exc
@@ -112,14 +112,14 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
                         if isinstance(e, BaseException)), None)
 
 
-def _is_timeout(exc: BaseException) -> bool:
+def is_timeout(exc: BaseException) -> bool:
     # urllib3 makes a refused connection a subclass of ConnectTimeoutError; it is not one.
     return any(isinstance(e, (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError))
                and not isinstance(e, urllib3.exceptions.NewConnectionError)
-               for e in _chain(exc))
+               for e in causes(exc))
 
 
-def _socket_of(raw: Any) -> socket.socket | None:
+def socket_of(raw: Any) -> socket.socket | None:
     """The socket under a urllib3 response, so close() can unblock a read in another thread.
 
     http.client drops ``connection.sock`` for close-delimited bodies (the response owns

@@ -15,10 +15,10 @@ import requests
 
 from lib.api.errors import StreamInterruptedError
 from lib.api.http_body import BodyReader
-from lib.api.reading import _READ_SIZE, Limits, _is_timeout, _socket_of, _TimeLimits
+from lib.api.reading import READ_SIZE, Limits, is_timeout, socket_of, TimeLimits
 from lib.api.results import RateLimits, StreamEvent, Usage, one_by_one_note
 from lib.api.sse import EventTooLarge, SSEEvent, SSEParser
-from lib.api.wire import _beyond_n, _error_fields, _parsed, _redacted, _request_id, decode_chunk
+from lib.api.wire import beyond_n, error_fields, parse_or_explain, redacted_fields, request_id_of, decode_chunk
 
 _CLOSED_EARLY = "The connection closed before the stream finished"
 
@@ -36,10 +36,10 @@ class CompletionStream:
     """
 
     def __init__(self, response: requests.Response, redact: Callable[[str], str], *,
-                 n: int, limits: Limits, times: "_TimeLimits"):
+                 n: int, limits: Limits, times: "TimeLimits"):
         self._response = response
-        self._socket = _socket_of(response.raw)
-        self._body = BodyReader(response.raw, response.headers, _READ_SIZE)
+        self._socket = socket_of(response.raw)
+        self._body = BodyReader(response.raw, response.headers, READ_SIZE)
         self._redact = redact
         self._n = n
         self._max_event_bytes = limits.event_bytes
@@ -47,7 +47,7 @@ class CompletionStream:
         times.watch_idle(limits.idle_s)
         self._lock = threading.Lock()
         self.rate_limits = RateLimits.from_headers(response.headers)
-        self.request_id = _request_id(response.headers)
+        self.request_id = request_id_of(response.headers)
         self.usage: Usage | None = None
         self.closed = False
         self._events = self._iterate()
@@ -144,7 +144,7 @@ class CompletionStream:
                 return b""
             message = self._times.reason(exc) or (
                 "The stream stalled: no data within the read timeout"
-                if _is_timeout(exc) else _CLOSED_EARLY)
+                if is_timeout(exc) else _CLOSED_EARLY)
             raise StreamInterruptedError(message, request_id=self.request_id) from exc
 
     def _decode(self, event: str, data: str) -> list[StreamEvent]:
@@ -162,16 +162,16 @@ class CompletionStream:
                 f"The server sent a malformed chunk ({len(data.encode()):,} bytes, not the "
                 "API's JSON)", request_id=self.request_id)
         if event == "error" or payload.get("error"):
-            details = _redacted(_error_fields(payload), self._redact)
+            details = redacted_fields(error_fields(payload), self._redact)
             raise StreamInterruptedError(
                 details.get("message") or "The server reported an error",
                 type=details.get("type"), code=details.get("code"),
                 param=details.get("param"), request_id=self.request_id)
-        events, usage = _parsed(decode_chunk, payload)
+        events, usage = parse_or_explain(decode_chunk, payload)
         for stream_event in events:
             if not 0 <= stream_event.index < self._n:
                 raise StreamInterruptedError(
-                    "The server sent a chunk for " + _beyond_n(stream_event.index, self._n),
+                    "The server sent a chunk for " + beyond_n(stream_event.index, self._n),
                     request_id=self.request_id)
         if events:
             self._times.last_event_at = time.monotonic()

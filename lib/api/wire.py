@@ -35,7 +35,7 @@ def parse_completion(data: dict, headers: Mapping[str, str]) -> Completion:
                       choices=sorted(choices, key=lambda c: c.index),
                       usage=_usage(data.get("usage")), prompt_tokens=prompt_tokens,
                       prompt_text=prompt_text, rate_limits=RateLimits.from_headers(headers),
-                      request_id=_request_id(headers), raw=data)
+                      request_id=request_id_of(headers), raw=data)
 
 
 def parse_choice(data: dict) -> Choice:
@@ -174,15 +174,15 @@ def error_details(content: bytes, content_type: str) -> dict[str, Any]:
         data = json.loads(content)
     except ValueError:
         data = None
-    details = _error_fields(data) if isinstance(data, dict) else {}
+    details = error_fields(data) if isinstance(data, dict) else {}
     if not any(value is not None for value in details.values()):
-        return {"message": _not_the_api(content, content_type)}
+        return {"message": not_the_api(content, content_type)}
     if "id" in data:
         details["id"] = str(data["id"])
     return details
 
 
-def _error_fields(data: dict) -> dict[str, Any]:
+def error_fields(data: dict) -> dict[str, Any]:
     error = data.get("error")
     source = error if isinstance(error, dict) else data
     message = source.get("message")
@@ -231,7 +231,7 @@ _STATUS_BY_ERROR_TYPE = (
     ("overloaded", 503), ("unavailable", 503), ("server", 500), ("internal", 500))
 
 
-def _status_named_in(details: Mapping[str, Any]) -> int | None:
+def status_named_in(details: Mapping[str, Any]) -> int | None:
     """The HTTP status an error body stands for: its numeric code, else its type's words."""
     code = details.get("code") or ""
     if code.isdigit() and 400 <= int(code) < 600:
@@ -240,7 +240,7 @@ def _status_named_in(details: Mapping[str, Any]) -> int | None:
     return next((status for word, status in _STATUS_BY_ERROR_TYPE if word in kind), None)
 
 
-def _redacted(details: dict[str, Any], redact: Callable[[str], str]) -> dict[str, Any]:
+def redacted_fields(details: dict[str, Any], redact: Callable[[str], str]) -> dict[str, Any]:
     return {name: redact(value) if isinstance(value, str) else value
             for name, value in details.items()}
 
@@ -248,7 +248,7 @@ def _redacted(details: dict[str, Any], redact: Callable[[str], str]) -> dict[str
 
 # ---------------------------------------------------------------------- small helpers
 
-def _parsed(parse: Callable[..., Any], *args: Any) -> Any:
+def parse_or_explain(parse: Callable[..., Any], *args: Any) -> Any:
     """Run a wire parser; a server whose JSON has the wrong shape gets one clear error."""
     try:
         return parse(*args)
@@ -286,46 +286,46 @@ def _word(value: Any) -> str | None:
     return _text(value) if isinstance(value, str) and value else None
 
 
-def _request_id(headers: Mapping[str, str]) -> str | None:
+def request_id_of(headers: Mapping[str, str]) -> str | None:
     """The server's id for the request, kept with the run: briefly, and never a key."""
     value = headers.get("x-request-id") or headers.get("cf-ray")
-    return _snippet(redact_text(value), 200) if value else None
+    return one_line(redact_text(value), 200) if value else None
 
 
-def _snippet(text: str, limit: int = 120) -> str:
+def one_line(text: str, limit: int = 120) -> str:
     """A server's short words (a reason phrase, an error's text) on one line, briefly.
 
-    Never a body: a reply that is not the API's is described by ``_not_the_api`` instead.
+    Never a body: a reply that is not the API's is described by ``not_the_api`` instead.
     """
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def _not_the_api(content: bytes, content_type: str, status: int | None = None) -> str:
+def not_the_api(content: bytes, content_type: str, status: int | None = None) -> str:
     """Words for a reply that is not the API's: what it is, never what it says."""
     what = f"HTTP {status}, " if status is not None else ""
-    return (f"The server's answer is not the API's ({what}{_media_type(content_type)}, "
+    return (f"The server's answer is not the API's ({what}{media_type(content_type)}, "
             f"{len(content):,} bytes)")
 
 
-def _media_type(content_type: str) -> str:
+def media_type(content_type: str) -> str:
     """A Content-Type header's media type, briefly; its parameters are left out."""
     return clip(content_type.split(";")[0].strip(), 60) or "no content type"
 
 
-def _requested_n(params: Mapping[str, Any]) -> int:
+def requested_n(params: Mapping[str, Any]) -> int:
     return _integer(params.get("n")) or 1
 
 
-def _beyond_n(index: int, n: int) -> str:
+def beyond_n(index: int, n: int) -> str:
     return f"choice index {index}, but the request asked for n={n} (indexes 0 to {n - 1})"
 
 
-def _within_n(completion: Completion, params: Mapping[str, Any]) -> Completion:
+def within_n(completion: Completion, params: Mapping[str, Any]) -> Completion:
     """``completion``, once each choice's index is one the request asked for."""
-    n = _requested_n(params)
+    n = requested_n(params)
     for choice in completion.choices:
         if not 0 <= choice.index < n:
-            raise TogetherError("The server sent " + _beyond_n(choice.index, n),
+            raise TogetherError("The server sent " + beyond_n(choice.index, n),
                                 request_id=completion.request_id)
     return completion

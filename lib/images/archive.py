@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 from PIL import Image
 
 from lib.api.redact import redact
-from lib.images.png_settings import (_PNG_SIGNATURE, ImageSettingsError, encode_png,
+from lib.images.png_settings import (PNG_SIGNATURE, ImageSettingsError, encode_png,
                                      with_png_settings)
 
 # ---------------------------------------------------------------- downloads
@@ -40,7 +40,7 @@ class ZipImage:
 
 def png_with_settings(item: ZipImage) -> bytes:
     """The image as a PNG carrying its settings, re-using the received PNG when possible."""
-    if item.data is not None and item.data.startswith(_PNG_SIGNATURE):
+    if item.data is not None and item.data.startswith(PNG_SIGNATURE):
         try:
             return with_png_settings(item.data, item.settings)
         except ImageSettingsError:

@@ -19,7 +19,6 @@ from lib import catalogue
 from lib.api.image_decode import ImageDecodeError, decode_image
 from lib.api.redact import is_credential_name, redact
 from lib.param_settings import ParamSettings
-from lib.param_settings import ParamSettings
 
 # ---------------------------------------------------------------- settings <-> PNG metadata
 
@@ -35,7 +34,7 @@ MAX_TEXT_CHUNKS = 256
 MAX_SETTINGS_TEXT = 256 * 1024   # two 20,000-character prompts fit many times over
 MAX_SETTINGS_FIELDS = 256
 _TEXT_CHUNK_TYPES = (b"tEXt", b"zTXt", b"iTXt")
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 class ImageSettingsError(ValueError):
@@ -92,9 +91,9 @@ def encode_png(image: Image.Image, settings: Mapping[str, Any] | None = None,
 
 def _chunks(data: bytes) -> Iterator[tuple[bytes, int, int]]:
     """(type, start, end) of each chunk up to IEND, reading only the length fields."""
-    if not data.startswith(_PNG_SIGNATURE):
+    if not data.startswith(PNG_SIGNATURE):
         raise ImageSettingsError("This file is not a PNG.")
-    pos, count = len(_PNG_SIGNATURE), 0
+    pos, count = len(PNG_SIGNATURE), 0
     while pos + 12 <= len(data):
         count += 1
         if count > MAX_CHUNKS:

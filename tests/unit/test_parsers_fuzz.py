@@ -3,7 +3,7 @@
 Every parser that turns a server's JSON into results is fed arbitrary JSON plus the
 shapes servers really get wrong: NaN and Infinity (Python's json reads both), ints too big
 for a float or a 64-bit column, numbers as strings, lists where objects go, lone
-surrogates. Each is called through ``_parsed``, as the client calls it. Whatever comes
+surrogates. Each is called through ``parse_or_explain``, as the client calls it. Whatever comes
 back must be usable by a page: numbers finite or None, seeds and ids whole numbers or
 None, text that encodes as UTF-8. The examples after the property tests are the
 regressions each of those shapes once caused, the last ones over real HTTP.
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from lib.api import Client, TogetherError, wire
 from lib.api.results import Choice, Completion, ModelInfo, StreamEvent, TokenLogprob, Usage
-from lib.api.wire import (_parsed, decode_chunk, parse_choice, parse_completion, parse_model,
+from lib.api.wire import (parse_or_explain, decode_chunk, parse_choice, parse_completion, parse_model,
                           token_logprobs)
 from tests.support.canned_server import json_route
 
@@ -156,7 +156,7 @@ PARSERS = {
 def test_each_parser_gives_usable_values_or_a_together_error(name, data):
     parse, strategy, check = PARSERS[name]
     try:
-        result = _parsed(parse, data.draw(strategy))
+        result = parse_or_explain(parse, data.draw(strategy))
     except TogetherError:
         return
     check(result)
