@@ -6,7 +6,7 @@ images), any click would cut it off. Here the worker owns the work; the page kee
 in session state and draws what it has, so a rerun loses nothing and only ``stop()`` ends
 it. Streams, text sweeps and image batches are all such runs: this is their one lifecycle
 (start, stop, join, wait for change, on finish) and their one vocabulary of how a run
-ended, the same words the history stores.
+ended, which the history stores as it is.
 """
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ import time
 from typing import Any, Callable, ClassVar
 
 from lib.api.errors import TogetherError
-from lib.saved.history import FAILED, OK, STOPPED
 
-RUNNING = "running"  # while the worker works; how it ended is said in the history's words
+RUNNING = "running"  # while the worker works
+OK, STOPPED, FAILED = "ok", "stopped", "failed"  # how it ended
 log = logging.getLogger(__name__)
 
 

@@ -24,10 +24,10 @@ from typing import Any, Callable
 
 from lib.api.redact import redact
 from lib.api.untrusted import integer, json_tree, number, text
+from lib.background import FAILED, OK, STOPPED
 from lib.saved.datadir import data_dir, private_file, private_folder
 from lib.saved.owner import LOCAL_OWNER, check_owner
 
-OK, STOPPED, FAILED = "ok", "stopped", "failed"
 STATUSES = (OK, STOPPED, FAILED)
 INTERRUPTED = "Interrupted: the run did not finish (the playground stopped or crashed)."
 UNREADABLE = "This row is unreadable"
