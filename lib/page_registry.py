@@ -57,7 +57,7 @@ PAGES: tuple[Page, ...] = (
          endpoint="completions", shareable=True, restores_into="sweep"),
     Page("lab", "Prompt lab", ":material/science:", "pages/7_Prompt_lab.py", "Experiment",
          "One template over a table of inputs, 1–4 variants side by side, every cell graded.",
-         "“Write one short sentence about {topic}.” over 3 topics, graded “at most 20 words”.",
+         "“Explain {topic} in one line:” over 3 topics, graded “at most 20 words”.",
          endpoint="completions", shareable=True),
     Page("history", "History", ":material/history:", "pages/5_History.py", "Library",
          "Every run, newest first: open one, restore its settings, replay it.",

@@ -22,7 +22,7 @@ running = run is not None and run.running
 go_pressed = stream_view.pressed("lab-run")
 invalid: set[str] = set()
 
-setup_col, run_col = st.columns([3, 1], gap="medium")
+setup_col, run_col = st.columns([5, 2], gap="medium")
 with setup_col:
     inputs_tab, variants_tab, graders_tab = st.tabs(
         ["Template and inputs", "Variants", "Graders"])
@@ -52,7 +52,7 @@ if tmpl is not None and table is not None:
 
 with run_col:
     if plan is not None:
-        st.markdown(view.estimate_line(plan, conn))
+        st.caption(view.estimate_line(plan, conn))
     else:
         st.caption(f"Not ready to run: {shown(problem)}")
     ok = plan is not None and not running and view.confirmed(plan)
@@ -71,12 +71,14 @@ with run_col:
         "lab-run", "Run lab", run.stop if running else None, running, width="stretch",
         disabled=plan is None,
         stop_help="Cells not yet sent are skipped; finished ones are kept.")
-    with st.popover("Share link", icon=":material/link:", width="stretch"):
+    link_col, earlier_col = st.columns(2)
+    with link_col.popover("Link", icon=":material/link:", width="stretch"):
         if plan is None:
             st.caption("A link holds a lab that can run; fix the setup first.")
         else:
             share.share_control(PAGE, {}, [], conn.api_key, {"lab": plan.setup.to_json()})
-    with st.popover("Earlier labs", icon=":material/history:", width="stretch"):
+    with earlier_col.popover("Earlier", icon=":material/history:", width="stretch",
+                             help="Labs kept in your history"):
         view.restore_picker(running)
 
 if running:  # the grid is drawn at once and each cell filled as it lands

@@ -62,8 +62,13 @@ class LabPlan:
         return row * self.variants + variant
 
     def describe(self) -> str:
-        n = self.request_count
-        return f"{self.rows} rows × {self.variants} variants = {n} request{'s' if n != 1 else ''}"
+        return " × ".join(_count(n, word) for n, word in ((self.rows, "row"),
+                                                          (self.variants, "variant"))
+                          ) + " = " + _count(self.request_count, "request")
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
 
 
 def make_plan(setup: LabSetup, draw_seed: Callable[[], int] = lambda: secrets.randbelow(

@@ -41,12 +41,11 @@ RUN = f"{PAGE}:run"
 SHOWN = f"{PAGE}:shown"          # a restored lab: (plan, results)
 RERUN = f"{PAGE}:rerun"          # the cell index whose Re-run was pressed
 CONFIRM = f"{PAGE}:confirm"
-DEFAULT_TEMPLATE = "Write one short sentence about {topic}."
+DEFAULT_TEMPLATE = "Explain {topic} in one line:"
 DEFAULT_ROWS = [{"topic": "parsing", "expected": ""}, {"topic": "files", "expected": ""},
                 {"topic": "threads", "expected": ""}]
 DEFAULT_GRADERS = [lab_graders.Grader(lab_graders.MAX_WORDS, number=20).to_json()]
 TEXT_COLUMN = "(text)"
-PASS, FAIL = "✅", "❌"
 CELL_CSS = """<style>
 [class*="st-key-lab-cell-"] .ct{max-height:9em;overflow-y:auto;font-size:.9rem}
 [class*="st-key-lab-cell-"] p{margin-bottom:.2rem}
@@ -62,7 +61,7 @@ def variant_page(i: int) -> str:
 def template_box(disabled: bool) -> tuple[lab_template.Template | None, str]:
     """The shared template and the variables it holds (or the error, said under it)."""
     text = st.text_area("Template", key=state.persistent(TEMPLATE, DEFAULT_TEMPLATE),
-                        on_change=state.sync, args=(TEMPLATE,), height=110,
+                        on_change=state.sync, args=(TEMPLATE,), height=90,
                         disabled=disabled,
                         help="{name} is filled from the inputs' column of that name; "
                              "{{ and }} are literal braces.")
@@ -135,7 +134,7 @@ def _editor(columns: Sequence[str], disabled: bool) -> inputs.Table | None:
     base = pd.DataFrame(st.session_state[ROWS], columns=list(columns), dtype=object)
     edited = st.data_editor(base, key=f"{PAGE}:table:{st.session_state[TABLE_VERSION]}",
                             num_rows="dynamic", hide_index=True, width="stretch",
-                            height=min(36 + 35 * (len(base) + 1), 215), disabled=disabled,
+                            height=min(36 + 35 * (len(base) + 1), 180), disabled=disabled,
                             column_config={c: st.column_config.TextColumn(c) for c in columns})
     try:
         table = inputs.check_rows(edited.to_dict("records"), columns)
@@ -242,7 +241,7 @@ def _drop_grader(n: int) -> None:
 def estimate_line(p: LabPlan, conn: Connection) -> str:
     e = lab_plan.estimate(p, {m.id: m for m in list_models(conn)})
     cost = f"at most ${e.cost_usd:.6f}" if e.cost_usd is not None else "cost unknown (no price)"
-    return (f"**{p.describe()}** · about {e.prompt_tokens:,} prompt tokens and at most "
+    return (f"**{p.describe()}** · ~{e.prompt_tokens:,} prompt + ≤ "
             f"{e.max_completion_tokens:,} completion tokens · {cost}")
 
 
@@ -350,14 +349,21 @@ def _cell(i: int, r: CellResult, grades: list[lab_graders.Grade] | None, p: LabP
             st.button("Re-run", key=f"{PAGE}:rerun:{i}", icon=":material/refresh:",
                       on_click=press_rerun, args=(i,), help="Send this cell again, alone.")
         return
-    marks = " ".join(f"{PASS if g.passed else FAIL} {shown(p.setup.graders[n].label())}"
-                     + (f" ({shown(g.note)})" if g.note and not g.passed else "")
-                     for n, g in enumerate(grades or []))
+    marks = " ".join(grade_badge(p.setup.graders[n], g) for n, g in enumerate(grades or []))
     latency = f"{r.latency_s * 1000:.0f} ms" if r.latency_s is not None else "—"
     st.caption(f"{latency} · {r.tokens if r.tokens is not None else '—'} tokens"
-               + (f"  \n{marks}" if marks else ""))
+               + (f" · {marks}" if marks else ""))
     st.html(stream_view.text_html(r.text) if r.text else
             stream_view.note_html("(no text)"))
+
+
+def grade_badge(grader: lab_graders.Grader, g: lab_graders.Grade) -> str:
+    """A green "pass: …" or red "fail: … (why)" badge: said in words, not by colour alone."""
+    words = f"{'pass' if g.passed else 'fail'}: {grader.label()}"
+    if g.note and not g.passed:
+        words += f" ({g.note})"
+    # Inside a badge, ] would end it early: shown() escapes Markdown, not the badge's bracket.
+    return f":{'green' if g.passed else 'red'}-badge[{shown(words).replace(']', chr(0x2019))}]"
 
 
 def follow(run: LabRun, bar, g: Grid) -> None:

@@ -27,6 +27,8 @@ def test_each_row_and_variant_is_one_request_with_its_own_prompt_and_a_fixed_see
                      draw_seed=lambda: 77)
     assert (p.rows, p.variants, p.request_count) == (3, 2, 6) and not p.needs_confirm
     assert p.describe() == "3 rows × 2 variants = 6 requests"
+    one = lp.make_plan(lab(variant(), table=inputs.check_rows([{"topic": "a"}], ["topic"])))
+    assert one.describe() == "1 row × 1 variant = 1 request"
     assert [(c.row, c.col, c.body["prompt"]) for c in p.cells[:2]] == [
         (0, 0, "Notes on parsing:"), (0, 1, "About parsing")]
     assert p.cells[p.index(2, 1)].body["prompt"] == "About threads"
