@@ -60,17 +60,17 @@ with main:
     # ------------------------------------------------------------ the run, under its button
     if run is not None:
         notice = st.empty()
-        summary = st.container()  # error and metrics, above the cards, once the run is over
+        summary = st.container()  # a failure is said above the cards, once the run is over
         if running:
             cards = stream_view.draw_cards(len(run.snapshot(with_tokens=False).choices))
             stream_view.follow_cards(run, cards, notice)
             st.rerun()  # Generate back in place of Stop (one widget), metrics, token view
         result = run.snapshot()
         stream_view.show_finished(result)
-        with summary:
-            if result.error is not None:
+        if result.error is not None:
+            with summary:
                 alerts.error(result.error.describe(), icon=":material/error:")
-            view.run_metrics(result, st.session_state.get(RUN_MODEL))
+        view.run_metrics(result, st.session_state.get(RUN_MODEL))  # under: text stays put
         view.token_probabilities(PAGE, conn, run.params, result,
                                  st.session_state.get(RUN_MODEL))
         view.choices_board(PAGE, result)

@@ -26,14 +26,15 @@ running = run is not None and run.running
 invalid: set[str] = set()
 go_pressed = stream_view.pressed("sweep-run")
 
-# Both columns stay short (presets go under the button), so the grid starts in view.
+# Both columns stay short, so the grid's first row starts in view.
 settings, axes = st.columns([2, 3], gap="large")
 with settings:
     model_picker(PAGE, COMPLETIONS, conn)
-    param_widget(PAGE, COMPLETIONS, "prompt", label="Prompt", height=100, errors=invalid)
+    param_widget(PAGE, COMPLETIONS, "prompt", label="Prompt", height=80, errors=invalid)
     with st.expander("Fixed parameters", icon=":material/tune:"):
         form = param_form(PAGE, COMPLETIONS, COMPLETIONS_COMPACT, invalid=invalid,
                           attempt=go_pressed)
+    presets_panel(PAGE, "completions")
 with axes:
     x_name, x_text, y_name, y_text = view.axes_inputs(running)
     plan, problem = None, form.problem
@@ -65,7 +66,6 @@ with axes:
     with link:
         share.share_control(PAGE, values, st.session_state.get(state.pinned_key(PAGE), []),
                             conn.api_key, sweep_axes.share_extra())
-    presets_panel(PAGE, "completions")
 
 if run is not None:
     if running:  # the grid is drawn at once and each cell filled as it lands

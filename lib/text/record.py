@@ -4,6 +4,7 @@ thread when it ends, so a stopped, failed or abandoned run still keeps what it r
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from lib.api.results import ModelInfo
@@ -19,6 +20,22 @@ def estimated_cost(view: RunView, model: ModelInfo | None) -> float | None:
     if model is None or view.usage is None:
         return None
     return model.cost(view.usage.prompt_tokens, view.usage.completion_tokens)
+
+
+MIN_MONEY = 1e-6  # below this a cost is written "< $0.000001"
+
+
+def money(usd: float | None) -> str:
+    """A cost a reader can take in: "$0.0035", "$0.000012", "< $0.000001", never "$0.000000"."""
+    if usd is None:
+        return "—"
+    if usd == 0:
+        return "$0"
+    if usd < MIN_MONEY:
+        return "< $0.000001"
+    if usd < 0.01:  # two significant digits, written out (no "1.2e-05")
+        return f"${usd:.{1 - math.floor(math.log10(usd))}f}"
+    return f"${usd:.4f}"
 
 
 def metrics(view: RunView, model: ModelInfo | None) -> dict[str, Any]:

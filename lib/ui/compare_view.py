@@ -131,7 +131,7 @@ def metrics_line(run: StreamRun, model: ModelInfo | None) -> str:
     tokens = usage.completion_tokens if usage else view.token_count
     parts = [f"TTFT {view.ttft * 1000:.0f} ms" if view.ttft else "TTFT —",
              f"{view.tokens_per_s:.0f} tok/s" if view.tokens_per_s else "— tok/s",
-             f"{tokens} tokens", completions_view.money(cost) if cost is not None
+             f"{tokens} tokens", completion_record.money(cost) if cost is not None
              else "no price"]
     return " · ".join(parts)
 

@@ -5,7 +5,6 @@ The page file stays a short script that reads like the screen; the drawing of ea
 """
 from __future__ import annotations
 
-import math
 from collections import Counter
 from dataclasses import asdict
 from typing import Any, Callable
@@ -30,7 +29,6 @@ TABS = {
     "Output": [p.name for p in COMPLETIONS.params if p.group == "Output"],
     "Seed & bias": list(SEED_AND_BIAS),
 }
-MIN_MONEY = 1e-6  # below this a cost is written "< $0.000001"
 PINNABLE = [p.name for p in COMPLETIONS.params if not p.required and not p.always_send]
 
 # Ctrl/Cmd+Enter in the prompt clicks Generate. Streamlit has no key handler; this runs once
@@ -163,9 +161,10 @@ def run_metrics(view: RunView, model: ModelInfo | None) -> None:
              ("Prompt tokens", usage.prompt_tokens if usage else "—"),
              ("Completion tokens", completion_tokens_text(usage, view.token_count)),
              ("Total tokens", usage.total_tokens if usage else "—"),
-             ("Estimated cost", money(cost))]
-    for col, (label, value) in zip(st.columns(len(cells)), cells):
-        col.metric(label, shown(value))
+             ("Estimated cost", completion_record.money(cost))]
+    for row in (cells[:3], cells[3:]):  # two rows: six in one are cut off beside the params
+        for col, (label, value) in zip(st.columns(len(row)), row):
+            col.metric(label, shown(value))
     finishes = Counter(c.finish_reason or "—" for c in view.choices)
     st.caption(f"Run {view.status} in {view.elapsed:.2f} s · finish reasons: "
                + ", ".join(f"{shown(reason)} ×{k}" for reason, k in finishes.items())
@@ -174,19 +173,6 @@ def run_metrics(view: RunView, model: ModelInfo | None) -> None:
                    model.input_price is None and model.output_price is None) else ""))
     if view.note:
         st.caption(shown(view.note))
-
-
-def money(usd: float | None) -> str:
-    """A cost a reader can take in: "$0.0035", "$0.000012", "< $0.000001", never "$0.000000"."""
-    if usd is None:
-        return "—"
-    if usd == 0:
-        return "$0"
-    if usd < MIN_MONEY:
-        return "< $0.000001"
-    if usd < 0.01:  # two significant digits, written out (no "1.2e-05")
-        return f"${usd:.{1 - math.floor(math.log10(usd))}f}"
-    return f"${usd:.4f}"
 
 
 def token_probabilities(page: str, conn: Connection, params: dict[str, Any], view: RunView,
@@ -251,7 +237,7 @@ def score_prompt_offer(page: str, conn: Connection, params: dict[str, Any], view
                f"logprobs and max_tokens {SCORE_MAX_TOKENS}: it costs "
                + (f"{prompt_count:,} prompt tokens" if prompt_count else "the prompt's tokens")
                + f" and {SCORE_MAX_TOKENS} completion token"
-               + (f" (about {money(cost)})." if cost is not None else "."))
+               + (f" (about {completion_record.money(cost)})." if cost is not None else "."))
     if not st.button("Score the prompt", key=f"{page}:score", icon=":material/analytics:"):
         return
     try:

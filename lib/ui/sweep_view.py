@@ -10,7 +10,7 @@ import streamlit as st
 
 from lib.catalogue import COMPLETIONS
 from lib.connection import Connection
-from lib.text import sweep as text_sweep
+from lib.text import record, sweep as text_sweep
 from lib.text.sweep import CellResult, Plan, SweepRun
 from lib.ui import alerts, state, stream_view
 from lib.ui.model_picker import list_models
@@ -59,7 +59,8 @@ def make_plan(base: dict[str, Any], x_name: str, x_text: str, y_name: str,
 
 def estimate_line(p: Plan, conn: Connection) -> str:
     e = text_sweep.estimate(p, {m.id: m for m in list_models(conn)})
-    cost = f"at most ${e.cost_usd:.6f}" if e.cost_usd is not None else "cost unknown (no price)"
+    cost = (f"at most {record.money(e.cost_usd)}" if e.cost_usd is not None
+            else "cost unknown (no price)")
     return (f"**{p.describe()}** · about {e.prompt_tokens:,} prompt tokens and at most "
             f"{e.max_completion_tokens:,} completion tokens · {cost}")
 
@@ -123,9 +124,7 @@ def grid(p: Plan, results: list[CellResult]) -> Cells:
     """Rows by columns, each header naming its parameter and value."""
     st.html(stream_view.CSS + CELL_CSS)
     widths = [1.5] + [3] * p.cols if p.y else [3] * p.cols
-    header = st.columns(widths)
-    if p.y:
-        header[0].markdown(f"**{p.y.title} ↓ · {p.x.title} →**")
+    header = st.columns(widths)  # the corner stays empty: every label names its axis
     for c, lab in enumerate(p.x.labels):
         header[c + (1 if p.y else 0)].markdown(f"**{p.x.title} = {shown(lab)}**")
     cells = Cells()

@@ -8,8 +8,8 @@ import pytest
 
 from lib.api import snippets
 from lib.api.results import TokenLogprob
-from lib.text import choice_board
-from lib.ui import compare_view, completions_view
+from lib.text import choice_board, record
+from lib.ui import compare_view
 from tests.support.pages import open_page
 
 LOCAL_URL = "http://127.0.0.1:51234/v1"
@@ -30,7 +30,7 @@ def test_the_choices_board_table_has_one_type_per_column_for_arrow():
                                        (1.234e-5, "$0.000012"), (0.00345, "$0.0034"),
                                        (0.25, "$0.2500")])
 def test_costs_read_as_amounts_never_as_zeros_or_exponents(usd, text):
-    assert completions_view.money(usd) == text
+    assert record.money(usd) == text
 
 
 def test_compare_headers_name_what_differs_from_column_1():
