@@ -34,7 +34,7 @@ def test_a_2_by_3_sweep_fills_six_labelled_cells(app_server, page, fresh_backend
     fill(page, "Prompt", "The playground")
     fill(page, "X values", "0, 0.7, 1.4")
     page.get_by_label("Y axis (rows)").click()
-    page.get_by_role("option", name="top_k", exact=True).click()
+    page.get_by_role("option", name="Top k", exact=True).click()
     wait_for_app(page)
     fill(page, "Y values", "1, 40")
     expect(page.get_by_text("2 × 3 = 6 requests")).to_be_visible()
