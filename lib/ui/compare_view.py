@@ -82,7 +82,7 @@ def differences(values: dict[str, Any], first: dict[str, Any]) -> list[str]:
 
 def differences_line(i: int, values: dict[str, Any], first: dict[str, Any]) -> str:
     if i == 0:
-        return "the reference: other columns list what they change"
+        return "the reference for the other columns"
     changed = differences(values, first)
     return ("vs column 1: " + ", ".join(changed)) if changed else "same parameters as column 1"
 

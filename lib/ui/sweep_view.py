@@ -96,7 +96,8 @@ def follow(run: SweepRun, bar, cells: "Cells") -> None:
 CELL_CSS = """<style>
 [class*="st-key-sweep-cell-"] .ct{max-height:12em;overflow-y:auto}
 </style>"""
-LONG_CELL_CHARS, LONG_CELL_LINES = 240, 7
+# Offered from this length on: a narrow cell (4 columns) fills 12em with ~150 characters.
+LONG_CELL_CHARS, LONG_CELL_LINES = 120, 7
 
 
 class Cells:
