@@ -47,7 +47,7 @@ with main:
             alerts.error(f"Nothing was sent. {problem}", icon=":material/block:")
         else:
             model = find_model(conn, body["model"])
-            record = view.history_recorder(conn, body, model)
+            record = stream_view.record_completion(conn, PAGE, body, model)
             run = StreamRun(conn.client, body, on_finish=record).start()
             st.session_state[RUN], st.session_state[RUN_MODEL] = run, model
             running = True

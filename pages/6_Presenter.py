@@ -3,7 +3,7 @@ import streamlit as st
 
 from lib.catalogue import COMPLETIONS
 from lib.text import StreamRun
-from lib.ui import alerts, completions_view, presenter_view as view, stream_view
+from lib.ui import alerts, presenter_view as view, stream_view
 from lib.ui.form import param_form
 from lib.ui.model_picker import find_model
 from lib.ui.shell import page_shell
@@ -40,7 +40,8 @@ if view.generate_pressed() and not running:
     if body is None:
         alerts.error(form.problem)
     else:
-        record = completions_view.history_recorder(conn, body, find_model(conn, body["model"]))
+        record = stream_view.record_completion(conn, view.SOURCE_PAGE, body,
+                                              find_model(conn, body["model"]))
         run = StreamRun(conn.client, body, on_finish=record).start()
         st.session_state[RUN], running = run, True
 view.action_button(run, running)

@@ -19,7 +19,7 @@ from lib.page_registry import page
 from lib.param_settings import ParamSettings, describe
 from lib.text import record as completion_record
 from lib.text.stream_run import StreamRun
-from lib.ui import alerts, completions_view, state, stream_view
+from lib.ui import alerts, state, stream_view
 from lib.ui.form import Form, param_form
 from lib.ui.model_picker import find_model, model_picker
 from lib.ui.text import shown
@@ -97,7 +97,7 @@ def start(conn: Connection, bodies: list[dict[str, Any]]) -> None:
     runs, models = [], []
     for body in bodies:
         model = find_model(conn, body["model"])
-        record = completions_view.history_recorder(conn, body, model, PAGE)
+        record = stream_view.record_completion(conn, PAGE, body, model)
         runs.append(StreamRun(conn.client, body, on_finish=record).start())
         models.append(model)
     st.session_state[RUNS], st.session_state[MODELS] = runs, models

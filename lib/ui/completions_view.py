@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict
-from typing import Any, Callable
+from typing import Any
 
 import streamlit as st
 
@@ -139,16 +139,6 @@ def code_expander(conn: Connection, body: dict[str, Any]) -> None:
         for tab, (name, text) in zip(st.tabs(list(code)), code.items()):
             with tab:
                 st.code(text, language=snippets.HIGHLIGHT[name])
-
-
-def history_recorder(conn: Connection, body: dict[str, Any], model: ModelInfo | None,
-                     page: str = completion_record.PAGE) -> Callable[[StreamRun], None] | None:
-    """Record the run now; return the callback that completes the record when it ends.
-
-    Compare and Presenter record their runs the same way, under their own page name.
-    """
-    return stream_view.record_run(conn, page, body,
-                                  lambda run: completion_record.finished(run, model))
 
 
 # ---------------------------------------------------------------- results

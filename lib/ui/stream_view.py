@@ -21,7 +21,9 @@ import streamlit as st
 from lib.background import BackgroundRun
 from lib.connection import Connection
 from lib.saved.history import HistoryError, Run
+from lib.api.results import ModelInfo
 from lib.saved.recorder import Finished, Recorder
+from lib.text import record as completion_record
 from lib.text.stream_run import ChoiceView, RunView, StreamRun
 from lib.ui import account, alerts
 from lib.ui.text import shown
@@ -278,3 +280,10 @@ def record_run(conn: Connection, page: str, request: Mapping[str, Any],
         alerts.warning(f"This run will not be kept in the history: {exc}")
         return None
     return lambda run: recorder.finish(finished(run))
+
+
+def record_completion(conn: Connection, page: str, body: Mapping[str, Any],
+                      model: ModelInfo | None) -> Callable[[Any], None] | None:
+    """Record a completion run (Completions, a Compare column, a Presenter scene) under
+    ``page``; ``model`` is its listing entry, for the cost."""
+    return record_run(conn, page, body, lambda run: completion_record.finished(run, model))

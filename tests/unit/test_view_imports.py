@@ -9,9 +9,6 @@ from pathlib import Path
 from lib.page_registry import PAGES
 
 ROOT = Path(__file__).resolve().parents[2]
-# compare_view still takes completions_view's history recorder, which is being replaced by
-# one recorder for every run kind (issue 12 item 4).
-WAITING = {("compare_view", "completions_view")}
 PAGE_VIEWS = {f"{p.key}_view" for p in PAGES}
 
 
@@ -28,7 +25,7 @@ def _views_imported(path: Path) -> set[str]:
 def test_no_view_imports_another_view():
     pairs = {(view, other) for view in PAGE_VIEWS if (ROOT / "lib/ui" / f"{view}.py").exists()
              for other in _views_imported(ROOT / "lib/ui" / f"{view}.py") if other != view}
-    assert pairs <= WAITING
+    assert pairs == set()
 
 
 def test_a_page_imports_no_view_but_its_own():
