@@ -14,7 +14,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import streamlit as st
 
 from lib.catalogue import Endpoint
-from lib.page_registry import page
+from lib import page_registry
 from lib.saved import sharelink
 from lib.ui import alerts, state
 
@@ -42,7 +42,7 @@ def apply_link(page: str, endpoint: Endpoint) -> dict[str, Any] | None:
                  icon=":material/link_off:")
         return None
     if shared["page"] != page:
-        alerts.error(f"This link holds settings for the {page(shared['page']).title} page; "
+        alerts.error(f"This link holds settings for the {page_registry.page(shared['page']).title} page; "
                      "open it there. Nothing was changed here.", icon=":material/link_off:")
         return None
     state.restore(page, endpoint, shared["values"], shared["pinned"])

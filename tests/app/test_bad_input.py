@@ -95,6 +95,15 @@ def test_a_tampered_share_link_says_so_and_keeps_the_page(local, damage, words):
     assert _api_requests(local) == []
 
 
+def test_a_link_for_another_page_names_that_page_and_changes_nothing(local):
+    link = sharelink.encode_state({"page": "images", "values": {"prompt": "A lighthouse"}})
+    at = _app("completions", link)
+    assert any(shown(e).startswith("This link holds settings for the Images page")
+               for e in at.error), [shown(e) for e in at.error]
+    assert at.session_state["completions.values"]["prompt"] == ""
+    assert _api_requests(local) == []
+
+
 # ---------------------------------------------------------------- prompts
 
 def _generate(at: AppTest) -> None:
