@@ -25,8 +25,9 @@ from PIL import Image
 
 from lib.api.errors import TogetherError
 from lib.api.results import GeneratedImage, ImageResult
-from lib.catalogue import SEED_MAX
+from lib.catalogue import IMAGES, SEED_MAX
 from lib.images.store import ImageStore
+from lib.param_settings import ParamSettings
 
 DEFAULT_CAP = 4  # Together's documented n per request (1-4)
 # Models known to take fewer images per request than DEFAULT_CAP, by id. Empty while no
@@ -66,7 +67,7 @@ class PlannedRequest:
 
     @property
     def count(self) -> int:
-        return int(self.body.get("n", 1))
+        return int(ParamSettings(IMAGES, self.body).effective("n"))
 
     @property
     def positions(self) -> range:
@@ -81,7 +82,7 @@ def plan_batch(body: Mapping[str, Any], cap: int) -> list[PlannedRequest]:
     """
     if cap < 1:
         raise ValueError(f"cap must be at least 1, got {cap}")
-    total = int(body.get("n", 1))
+    total = int(ParamSettings(IMAGES, body).effective("n"))
     base = body["seed"] if body.get("seed") is not None else random_seed()
     plans = []
     for first in range(0, total, cap):

@@ -14,6 +14,8 @@ from typing import Any, Callable, Mapping
 from lib.api.errors import TogetherError
 from lib.api.results import Completion, RateLimits, TokenLogprob, Usage
 from lib.background import FAILED, OK, RUNNING, STOPPED, BackgroundRun
+from lib.catalogue import COMPLETIONS
+from lib.param_settings import ParamSettings
 
 __all__ = ["ChoiceView", "RunView", "StreamRun", "RUNNING", "OK", "STOPPED", "FAILED"]
 
@@ -101,7 +103,8 @@ class StreamRun(BackgroundRun):
         self.params = dict(params)
         self.streaming = bool(self.params.get("stream", False))
         self._make_client = make_client
-        self._choices = [_Choice(i) for i in range(int(self.params.get("n", 1)))]
+        n = int(ParamSettings(COMPLETIONS, self.params).effective("n"))
+        self._choices = [_Choice(i) for i in range(n)]
         self._notice: str | None = None
         self._note: str | None = None
         self._usage: Usage | None = None

@@ -14,6 +14,7 @@ from streamlit.errors import StreamlitPageNotFoundError
 
 from lib.catalogue import COMPLETIONS
 from lib.page_registry import page
+from lib.param_settings import ParamSettings
 from lib.saved import history
 from lib.saved.presets import Preset, PresetError
 from lib.text import StreamRun, replay
@@ -140,7 +141,8 @@ def play_back(run_id: int) -> None:
         return
     st.info(f"Replay of recorded run #{run.id} ({shown(run.model)}) — not a live request.",
             icon=":material/replay:")
-    n = max(int(run.request.get("n", 1)), 1 + max(e[1] for e in run.events))
+    n = max(int(ParamSettings(COMPLETIONS, run.request).effective("n")),
+            1 + max(e[1] for e in run.events))
     cards = stream_view.draw_cards(n, prefix="replay-")
     texts = [""] * n
     for _, index, text in replay.paced_events(run.events, max_gap=MAX_PLAYBACK_GAP_S):
