@@ -157,6 +157,7 @@ BENCHES = (
           "at 50 tok/s, n=1, at most 20 ms of server CPU per stream-second (50 streams per "
           "core), or within 1.5x of a minimal st.write_stream page's where that floor is above "
           "20 ms; p95 token-to-screen at 20 sessions under 250 ms.", None),
+    Bench("lab_grid", "Prompt lab, 50 rows × 4 variants (issue 15)", "figures only.", None),
 )
 
 

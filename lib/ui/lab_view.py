@@ -22,6 +22,7 @@ from lib.lab.plan import LabPlan, LabRun
 from lib.lab.setup import LabSetup, VariantSetup
 from lib.page_registry import page
 from lib.saved import history
+from lib.text import record
 from lib.text.sweep import CellResult
 from lib.ui import account, alerts, state, stream_view
 from lib.ui.form import param_form
@@ -240,7 +241,8 @@ def _drop_grader(n: int) -> None:
 
 def estimate_line(p: LabPlan, conn: Connection) -> str:
     e = lab_plan.estimate(p, {m.id: m for m in list_models(conn)})
-    cost = f"at most ${e.cost_usd:.6f}" if e.cost_usd is not None else "cost unknown (no price)"
+    cost = (f"at most {record.money(e.cost_usd)}" if e.cost_usd is not None
+            else "cost unknown (no price)")
     return (f"**{p.describe()}** · ~{e.prompt_tokens:,} prompt + ≤ "
             f"{e.max_completion_tokens:,} completion tokens · {cost}")
 

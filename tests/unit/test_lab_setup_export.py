@@ -51,3 +51,12 @@ def test_exports_carry_inputs_prompts_outputs_and_grades_and_csv_is_spreadsheet_
     doc = json.loads(export.to_json(p, results, grades))
     assert doc["lab"]["template"] == "Q: {q}" and doc["cells"][0]["text"] == "=2"
     assert doc["cells"][0]["variant"] == 1 and doc["cells"][1]["prompt"] == "=1+1?"
+
+
+def test_each_variant_lists_what_it_changes_from_variant_1():
+    first = VariantSetup(None, {"model": "m", "temperature": 0.7})
+    assert ls.differences_line(0, first, first).startswith("the reference")
+    assert ls.differences_line(1, VariantSetup(None, {"model": "m"}), first) == "same as V1"
+    other = VariantSetup("{q}!", {"model": "n", "temperature": 0.0, "seed": 3})
+    assert ls.differences(other, first) == ["own template", "Model n", "Temperature 0.0",
+                                            "Seed 3"]
