@@ -11,8 +11,14 @@ $(VENV)/.runtime: requirements.txt
 	$(PY) -m pip install -q -r requirements.txt
 	touch $@
 
+# llama-cpp-python (the compatibility suite's server) compiles llama.cpp the first time:
+# CPU only, without its multimodal library; pip's wheel cache reuses the build after that.
+LLAMA_CMAKE_ARGS := -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+                    -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF -DGGML_CUDA=OFF
+
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
-	$(PY) -m pip install -q -r requirements-dev.txt
+	@echo "Installing test dependencies (the first time, llama.cpp is compiled: 15-45 min)"
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install -q -r requirements-dev.txt
 	touch $@
 
 chromium:

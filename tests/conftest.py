@@ -89,8 +89,11 @@ def pytest_terminal_summary(terminalreporter):
             if case is None or not hasattr(report, "outcome"):
                 continue
             _, worst = outcomes.get(report.nodeid, (case, "passed"))
-            if report.outcome != "passed" and worst != "failed":
-                worst = report.outcome
+            # A known failure (xfail) is reported as skipped: call it what it is.
+            outcome = "xfail" if hasattr(report, "wasxfail") and report.skipped \
+                else report.outcome
+            if outcome != "passed" and worst != "failed":
+                worst = outcome
             outcomes[report.nodeid] = (case, worst)
     if not outcomes:
         return

@@ -51,6 +51,21 @@ class Target:
         return {"model": self.model, **BASE, **more}
 
 
+# Checks the client or the page fails against llama.cpp's server (issue 13 item 3 findings).
+INTERRUPTED = ("llama-cpp-python's server serves one request at a time and, by default "
+               "(interrupt_requests), ends the stream it is sending with [DONE] and no finish "
+               "reason as soon as another request waits: the missing choices, streamed "
+               "concurrently, cut each other short after a token or two")
+ECHO_IN_CHOICE = ("llama.cpp echoes the prompt inside the choice (text and logprobs), not in "
+                  "Together's prompt[0]; only Client.tokenize splits it off "
+                  "(wire.echoed_prompt_tokens), so the page shows no prompt token view")
+
+
+def _fails_on_llamacpp(request, target: "Target", reason: str, strict: bool = True) -> None:
+    if target.name == "llama.cpp":
+        request.applymarker(pytest.mark.xfail(reason=reason, strict=strict))
+
+
 @pytest.fixture(scope="module")
 def llamacpp(tmp_path_factory):
     """llama.cpp's server on the tiny model, started once for this module."""
@@ -131,8 +146,9 @@ def test_n3_complete_gives_three_whole_choices(target, case):
     assert all(c.text for c in whole.choices)
 
 
-def test_n3_stream_gives_three_whole_choices(target, case):
+def test_n3_stream_gives_three_whole_choices(target, case, request):
     case("n=3 stream", "client")
+    _fails_on_llamacpp(request, target, INTERRUPTED, strict=False)  # a race, if a tight one
     with target.client() as client:
         events = list(client.stream(target.params(**N3, stream=True)))
     assert _finishes(events) == {0: "length", 1: "length", 2: "length"}
@@ -216,8 +232,9 @@ def _generate(page, n: int = 1) -> list[str]:
 
 
 @pytest.mark.e2e
-def test_page_n3_streams_three_full_cards(app_server, page, target, case):
+def test_page_n3_streams_three_full_cards(app_server, page, target, case, request):
     case("n=3", "page")
+    _fails_on_llamacpp(request, target, INTERRUPTED, strict=False)
     _open_completions(page, app_server, target, {"n": 3, "max_tokens": 8})
     texts = _generate(page, 3)
     for i in range(3):
@@ -237,15 +254,22 @@ def test_page_seed_repeats_and_stop_cuts(app_server, page, target, case):
     _open_completions(page, app_server, target, values)
     assert _generate(page) == [first]
     stop, at = _stop_string(first)
-    _open_completions(page, app_server, target, {**values, "stop": [stop]})
+    _open_completions(page, app_server, target, values)
+    # Typed, not in the link: switching to Custom drops a link's stop sequences (reported).
+    page.get_by_role("tab", name="Output").click()
+    stops = page.get_by_label("Stop sequences", exact=True)
+    stops.fill(stop)
+    stops.press("Tab")
+    wait_for_app(page)
     assert _generate(page) == [first[:at]]
     expect(card(page)).to_contain_text("· stop ·")
     assert_no_exception(page)
 
 
 @pytest.mark.e2e
-def test_page_echo_and_alternatives(app_server, page, target, case):
+def test_page_echo_and_alternatives(app_server, page, target, case, request):
     case("echo+top", "page")
+    _fails_on_llamacpp(request, target, ECHO_IN_CHOICE)
     _open_completions(page, app_server, target,
                       {"max_tokens": 4, "logprobs": 3, "echo": True, "stream": False})
     _generate(page)
