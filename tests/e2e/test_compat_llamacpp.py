@@ -61,7 +61,7 @@ ECHO_IN_CHOICE = ("llama.cpp echoes the prompt inside the choice (text and logpr
                   "(wire.echoed_prompt_tokens), so the page shows no prompt token view")
 
 
-def _fails_on_llamacpp(request, target: "Target", reason: str, strict: bool = True) -> None:
+def _fails_on_llamacpp(request, target: Target, reason: str, strict: bool = True) -> None:
     if target.name == "llama.cpp":
         request.applymarker(pytest.mark.xfail(reason=reason, strict=strict))
 
