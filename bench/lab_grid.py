@@ -158,7 +158,7 @@ def set_up(page, rows: int) -> None:
 
 
 def finished(page, caption: str) -> None:
-    expect(page.get_by_text(re.compile(caption))).to_be_visible()
+    expect(page.get_by_text(re.compile(caption))).to_be_visible(timeout=TIMEOUT_MS)
     wait_for_app(page)
 
 

@@ -65,7 +65,8 @@ with run_col:
             run, running = view.start(conn, plan), True
     again = view.pending_rerun()
     on_screen = view.shown_lab()
-    if again is not None and not running and on_screen is not None:
+    if (again is not None and not running and on_screen is not None
+            and 0 <= again < on_screen[0].request_count):
         run, running = view.start(conn, on_screen[0], on_screen[1], [again]), True
     stream_view.action_button(
         "lab-run", "Run lab", run.stop if running else None, running, width="stretch",
