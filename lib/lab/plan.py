@@ -15,7 +15,6 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Callable, Mapping, Sequence
 
 from lib import catalogue
-from lib.api.results import ModelInfo
 from lib.catalogue import COMPLETIONS, ValidationError
 from lib.lab import graders as lab_graders, template
 from lib.lab.setup import LabSetup, VariantSetup
@@ -23,7 +22,7 @@ from lib.param_settings import ParamSettings, describe
 from lib.saved.recorder import Finished
 from lib.sweep_grid import SweepCell
 from lib.text import sweep as text_sweep
-from lib.text.sweep import CellResult, Estimate, SweepRun
+from lib.text.sweep import CellResult, SweepRun
 
 CONFIRM_ABOVE = 12            # requests; more need an explicit confirm on the page
 MAX_WORKERS = text_sweep.MAX_WORKERS
@@ -122,11 +121,6 @@ def _template(n: int, setup: LabSetup, v: VariantSetup) -> template.Template:
         raise PlanError(f"Variant {n}: the inputs have no column for "
                         f"{', '.join('{' + m + '}' for m in missing)}.")
     return tmpl
-
-
-def estimate(p: LabPlan, models: Mapping[str, ModelInfo]) -> Estimate:
-    """The most the lab can cost, as the sweep counts it (every cell writes max_tokens)."""
-    return text_sweep.estimate(p, models)  # it reads only the cells' bodies
 
 
 # ---------------------------------------------------------------- running

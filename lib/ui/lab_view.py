@@ -22,11 +22,10 @@ from lib.lab.plan import LabPlan, LabRun
 from lib.lab.setup import LabSetup, VariantSetup
 from lib.page_registry import page
 from lib.saved import history
-from lib.text import record
 from lib.text.sweep import CellResult
-from lib.ui import account, alerts, state, stream_view
+from lib.ui import account, alerts, run_estimate, state, stream_view
 from lib.ui.form import param_form
-from lib.ui.model_picker import list_models, model_picker
+from lib.ui.model_picker import model_picker
 from lib.ui.text import shown
 
 PAGE = page("lab").key
@@ -240,18 +239,11 @@ def _drop_grader(n: int) -> None:
 
 # ---------------------------------------------------------------- running
 
-def estimate_line(p: LabPlan, conn: Connection) -> str:
-    e = lab_plan.estimate(p, {m.id: m for m in list_models(conn)})
-    cost = (f"at most {record.money(e.cost_usd)}" if e.cost_usd is not None
-            else "cost unknown (no price)")
-    return (f"**{p.describe()}** · ~{e.prompt_tokens:,} prompt + ≤ "
-            f"{e.max_completion_tokens:,} completion tokens · {cost}")
+estimate_line = run_estimate.estimate_line
 
 
 def confirmed(p: LabPlan) -> bool:
-    if not p.needs_confirm:
-        return True
-    return st.checkbox(f"Yes, send {p.request_count} requests", key=CONFIRM)
+    return run_estimate.confirmed(p, CONFIRM)
 
 
 def start(conn: Connection, p: LabPlan, previous: Sequence[CellResult] | None = None,

@@ -10,10 +10,9 @@ import streamlit as st
 
 from lib.catalogue import COMPLETIONS
 from lib.connection import Connection
-from lib.text import record, sweep as text_sweep
+from lib.text import sweep as text_sweep
 from lib.text.sweep import CellResult, Plan, SweepRun
-from lib.ui import alerts, state, stream_view
-from lib.ui.model_picker import list_models
+from lib.ui import alerts, run_estimate, state, stream_view
 from lib.ui.sweep_axes import NONE, X_NAME, X_TEXT, Y_NAME, Y_TEXT
 from lib.ui.text import shown
 
@@ -57,18 +56,11 @@ def make_plan(base: dict[str, Any], x_name: str, x_text: str, y_name: str,
     return text_sweep.plan(base, x, y)
 
 
-def estimate_line(p: Plan, conn: Connection) -> str:
-    e = text_sweep.estimate(p, {m.id: m for m in list_models(conn)})
-    cost = (f"at most {record.money(e.cost_usd)}" if e.cost_usd is not None
-            else "cost unknown (no price)")
-    return (f"**{p.describe()}** · about {e.prompt_tokens:,} prompt tokens and at most "
-            f"{e.max_completion_tokens:,} completion tokens · {cost}")
+estimate_line = run_estimate.estimate_line
 
 
 def confirmed(p: Plan) -> bool:
-    if not p.needs_confirm:
-        return True
-    return st.checkbox(f"Yes, send {p.request_count} requests", key=CONFIRM)
+    return run_estimate.confirmed(p, CONFIRM)
 
 
 def start(conn: Connection, p: Plan) -> SweepRun:

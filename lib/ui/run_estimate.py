@@ -1,0 +1,32 @@
+"""What a grid of requests (a sweep, a prompt lab) says before anything is sent: how many
+requests, tokens and dollars at most, and the confirm a big one needs.
+
+Both plans hold their requests as ``cells`` with a ``body`` and say ``describe()``,
+``request_count`` and ``needs_confirm``; the estimate is the text sweep's upper bound.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from lib.connection import Connection
+from lib.text import record
+from lib.text import sweep as text_sweep
+from lib.ui.model_picker import list_models
+
+
+def estimate_line(p: Any, conn: Connection) -> str:
+    """"**N requests** · about … prompt tokens and at most … completion tokens · cost"."""
+    e = text_sweep.estimate(p, {m.id: m for m in list_models(conn)})
+    cost = (f"at most {record.money(e.cost_usd)}" if e.cost_usd is not None
+            else "cost unknown (no price)")
+    return (f"**{p.describe()}** · about {e.prompt_tokens:,} prompt tokens and at most "
+            f"{e.max_completion_tokens:,} completion tokens · {cost}")
+
+
+def confirmed(p: Any, key: str) -> bool:
+    """True when ``p`` may be sent: small enough, or its confirm box (``key``) ticked."""
+    if not p.needs_confirm:
+        return True
+    return st.checkbox(f"Yes, send {p.request_count} requests", key=key)
