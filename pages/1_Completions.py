@@ -58,22 +58,26 @@ with main:
         st.caption(f"Not ready to send: {shown(problem)}")
 
     # ------------------------------------------------------------ the run, under its button
+    # One slot, at the same place running or finished, whose content is replaced: a new
+    # run's cards then take the last run's place at once instead of queueing below them.
+    output = st.empty()
     if run is not None:
-        notice = st.empty()
-        summary = st.container()  # a failure is said above the cards, once the run is over
-        if running:
-            cards = stream_view.draw_cards(len(run.snapshot(with_tokens=False).choices))
-            stream_view.follow_cards(run, cards, notice)
-            st.rerun()  # Generate back in place of Stop (one widget), metrics, token view
-        result = run.snapshot()
-        stream_view.show_finished(result)
-        if result.error is not None:
-            with summary:
-                alerts.error(result.error.describe(), icon=":material/error:")
-        view.run_metrics(result, st.session_state.get(RUN_MODEL))  # under: text stays put
-        view.token_probabilities(PAGE, conn, run.params, result,
-                                 st.session_state.get(RUN_MODEL))
-        view.choices_board(PAGE, result)
+        with output.container():
+            notice = st.empty()
+            summary = st.container()  # a failure is said above the cards, once it is over
+            if running:
+                cards = stream_view.draw_cards(len(run.snapshot(with_tokens=False).choices))
+                stream_view.follow_cards(run, cards, notice)
+                st.rerun()  # Generate back in place of Stop (one widget), metrics, token view
+            result = run.snapshot()
+            stream_view.show_finished(result)
+            if result.error is not None:
+                with summary:
+                    alerts.error(result.error.describe(), icon=":material/error:")
+            view.run_metrics(result, st.session_state.get(RUN_MODEL))  # under: text stays
+            view.token_probabilities(PAGE, conn, run.params, result,
+                                     st.session_state.get(RUN_MODEL))
+            view.choices_board(PAGE, result)
 
 with side:
     if body is not None:

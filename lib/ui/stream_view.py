@@ -33,7 +33,6 @@ from lib.ui.text import shown
 # is where the bytes and CPU would otherwise go. A choice's last token is drawn at once.
 FRAME_RATES = ((150, 20), (float("inf"), 10))  # (below tokens/s, frames/s)
 FINAL_FRAME_HEADSTART_S = 0.05
-HEADER_UPDATES_PER_S = 2   # counts and rates in a card's title: no need to flicker
 COMMIT_MIN_CHARS = 200     # a finished line block shorter than this stays in the tail
 # While nothing arrives, a "waiting" line is refreshed this often. Streamlit acts on a click
 # (Stop included) only when the running script next draws something, so a silent loop
@@ -99,7 +98,6 @@ class ChoiceCard:
         self.committed = 0        # characters already shown in committed blocks
         self.shown_tail: str | None = None
         self.shown_header: str | None = None
-        self.header_at = 0.0
         self.state: tuple | None = None
 
     def update(self, c: ChoiceView, running: bool, error: str | None = None) -> None:
@@ -108,13 +106,12 @@ class ChoiceCard:
         if state == self.state:
             return
         self.state = state
+        # The header is redrawn in the same frame as the body: a throttled header said
+        # "streaming… · 0 tokens" over text already shown.
         header = f"Choice {c.index} · " + card_caption(c, running)
-        now = time.monotonic()
-        ended = c.finish_reason is not None or not running
-        if header != self.shown_header and (
-                ended or now - self.header_at >= 1.0 / HEADER_UPDATES_PER_S):
+        if header != self.shown_header:
             self.header.markdown(header)
-            self.shown_header, self.header_at = header, now
+            self.shown_header = header
         text = c.text
         cut = text.rfind("\n", self.committed)
         if cut - self.committed >= COMMIT_MIN_CHARS:

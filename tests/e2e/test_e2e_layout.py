@@ -4,6 +4,7 @@ While a run streams its text is in view without scrolling; there is exactly one 
 Stop button and it does not move; a token click opens its alternatives; Compare's headers
 name what each column runs; Sweep cells are capped with a way to see the whole text.
 """
+import re
 from urllib.parse import urlencode
 
 import pytest
@@ -11,6 +12,7 @@ from playwright.sync_api import expect
 
 from lib.saved.sharelink import encode_state
 from tests.support.browser import (assert_no_exception, button, card, card_text, open_app,
+                                   set_number,
                                    settled, wait_for_app)
 
 pytestmark = pytest.mark.e2e
@@ -152,4 +154,45 @@ def test_sweep_cells_are_capped_in_view_and_open_whole(
     assert popover.locator(".ct").inner_text().strip() == text.inner_text().strip()
     size = page.viewport_size
     page.screenshot(path=str(screenshot_dir / f"layout_sweep_{size['width']}.png"))
+    assert_no_exception(page)
+
+
+# Counts the moments card 0 shows text under a header still saying "0 tokens".
+HEADER_WATCH = """() => {
+  window.__zeroTokensWithText = 0;
+  new MutationObserver(() => {
+    const box = document.querySelector('.st-key-choice-0');
+    const text = box && box.querySelector('.ct:not(.ct-wait)');
+    if (text && text.innerText.trim() && /streaming… · 0 tokens/.test(box.innerText))
+      window.__zeroTokensWithText += 1;
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def test_a_second_generate_streams_in_place_of_the_last_runs_cards(
+        page, app_server, fresh_backend, screenshot_dir):
+    """The new run's cards take the old ones' place at once (not below them until it ends),
+    and a card's header counts the tokens its body already shows."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    _open(page, app_server.url, "Completions", {"page": "completions", "values": {
+        "prompt": "The playground", "max_tokens": 8, "n": 2, "logit_bias": NO_EOS}})
+    button(page, "Generate").click()
+    expect(card(page)).to_contain_text("· length ·", timeout=30_000)
+    wait_for_app(page)
+    set_number(page, "Max tokens", 600, tab="Output")
+    fresh_backend.configure(tokens_per_second=15)
+    page.evaluate(HEADER_WATCH)
+    button(page, "Generate").click()
+    streaming = card(page).filter(has_text="streaming…")
+    expect(streaming).to_have_count(1, timeout=20_000)
+    expect(card(page)).to_have_count(1)                       # no stale card above it
+    expect(card(page).locator(".ct").first).not_to_have_text(re.compile("^$"))
+    expect(card(page)).not_to_contain_text("· length ·")
+    expect(card(page)).not_to_contain_text(re.compile(r"· [01] tokens"), timeout=5_000)
+    assert page.evaluate("window.__zeroTokensWithText") == 0
+    _in_view(page, page.locator(".st-key-choice-0-text"))
+    page.screenshot(path=str(screenshot_dir / "layout_completions_second_run.png"))
+    button(page, "Stop").click()
+    expect(button(page, "Generate")).to_be_visible()
+    wait_for_app(page)
     assert_no_exception(page)
