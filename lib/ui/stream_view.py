@@ -38,6 +38,7 @@ COMMIT_MIN_CHARS = 200     # a finished line block shorter than this stays in th
 # (Stop included) only when the running script next draws something, so a silent loop
 # would leave Stop unanswered until the server sends a byte.
 WAIT_SLICE_S = 0.5
+SETTLE_S = 1.0  # at most this long for ended runs' workers to record them
 
 CSS = """<style>
 [class*="choice-"][class*="-text"][data-testid="stVerticalBlock"]{gap:0 !important}
@@ -225,10 +226,21 @@ def follow(runs: Sequence[BackgroundRun], frame: Frame) -> None:
             last_frame = time.monotonic()
             interval = frame(quiet)
             if over:
+                _settle(runs)
                 return
     finally:
         for run in runs:
             run.unwatch(changed)
+
+
+def _settle(runs: Sequence[BackgroundRun]) -> None:
+    """Give each ended run's worker a moment to exit, so its ``on_finish`` (the history
+    record) is written before the page goes on: a History opened right after the run
+    would otherwise still read it as interrupted. Bounded: a worker stuck in a silent
+    socket after Stop does not hold the page."""
+    deadline = time.monotonic() + SETTLE_S
+    for run in runs:
+        run.join(max(0.0, deadline - time.monotonic()))
 
 
 def follow_cards(run: StreamRun, cards: Sequence[ChoiceCard], notice_slot) -> RunView:

@@ -103,3 +103,17 @@ def test_follow_draws_every_run_to_its_end_on_changes_only():
     # Frames follow changes: never more than one per change (plus the first), however
     # long the runs took, so nothing is redrawn on a timer while changes keep coming.
     assert len(frames) <= 1 + sum(r.version for r in runs)
+
+
+def test_follow_returns_once_the_ended_runs_have_recorded_themselves():
+    """A page that goes on (or a History opened) right after a run ended must find its
+    record written, not the 'interrupted' row the record starts as."""
+    recorded = threading.Event()
+
+    def record(run) -> None:
+        time.sleep(0.3)  # a history write on a busy disk
+        recorded.set()
+    run = Steps(1, on_finish=record).start()
+    run.step.release()
+    follow([run], lambda quiet: 0.0)
+    assert recorded.is_set()
