@@ -29,7 +29,6 @@ RSS after every page <= 2x hello's, each further idle session <= 5 MB more.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import statistics
@@ -47,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.support.app_server import free_port  # noqa: E402
-from bench.report import publish  # noqa: E402
+from bench.report import publish, repeats as bench_repeats  # noqa: E402
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, wait_healthy  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "cold_start.md"
@@ -334,11 +333,7 @@ def report(starts: dict[str, list[Start]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> str:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--quick", action="store_true", help="one start each (smoke run)")
-    args = parser.parse_args(argv)
-    repeats = 1 if args.quick else args.repeats
+    repeats = bench_repeats(argv, __doc__.split("\n\n")[0], "one start each (smoke run)")
     from playwright.sync_api import sync_playwright
     starts: dict[str, list[Start]] = {"app": [], "hello": []}
     primed = Path(tempfile.mkdtemp(prefix="bench-models-"))

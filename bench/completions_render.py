@@ -31,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -131,6 +132,25 @@ class App:
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(10)
+
+
+@contextmanager
+def page_and_reference(backend: LocalBackend):
+    """The playground and the plain ``st.write_stream`` page, both on ``backend``, and a
+    browser to drive them: ``(browser, {"page": App, "reference": App})``. Everything,
+    the backend included, is stopped afterwards."""
+    from playwright.sync_api import sync_playwright
+    apps = {"page": App("page", "playground.py", backend.base_url),
+            "reference": App("reference", "bench/reference_stream_app.py", backend.base_url)}
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield browser, apps
+            browser.close()
+    finally:
+        for app in apps.values():
+            app.stop()
+        backend.stop()
 
 
 def browser_cpu() -> float:
@@ -310,27 +330,17 @@ def main(argv: list[str] | None = None) -> str:
     runs = [(500, 1, big, False), (500, 4, big, False), (2000, 1, big, False),
             (2000, 4, big, False), (50, 1, 200, True)]
 
-    from playwright.sync_api import sync_playwright
     backend = LocalBackend(port=0, tokens_per_second=0).start()
-    apps = {"page": App("page", "playground.py", backend.base_url),
-            "reference": App("reference", "bench/reference_stream_app.py", backend.base_url)}
     results = []
     started = time.monotonic()
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            for rate, n, tokens, latency in runs:
-                for kind in ("reference", "page"):
-                    r = measure(browser, backend, apps[kind], kind, rate, n, tokens, latency)
-                    print(f"  {kind:9} {rate:5} tok/s n={n}: {r.ws_mb:7.2f} MB, server "
-                          f"{r.server_cpu:5.2f} s, browser {r.browser_cpu:5.2f} s, end "
-                          f"{r.end_delay_ms:5.0f} ms", flush=True)
-                    results.append(r)
-            browser.close()
-    finally:
-        for app in apps.values():
-            app.stop()
-        backend.stop()
+    with page_and_reference(backend) as (browser, apps):
+        for rate, n, tokens, latency in runs:
+            for kind in ("reference", "page"):
+                r = measure(browser, backend, apps[kind], kind, rate, n, tokens, latency)
+                print(f"  {kind:9} {rate:5} tok/s n={n}: {r.ws_mb:7.2f} MB, server "
+                      f"{r.server_cpu:5.2f} s, browser {r.browser_cpu:5.2f} s, end "
+                      f"{r.end_delay_ms:5.0f} ms", flush=True)
+                results.append(r)
     ratio_table, missed = ratios(results)
     report = (f"# Completions rendering benchmark\n\n{table(results)}\n\n## Page / reference\n\n"
               f"{ratio_table}\n\n## Targets missed\n\n"

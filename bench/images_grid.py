@@ -16,7 +16,6 @@ changes no image re-encodes nothing.
 """
 from __future__ import annotations
 
-import argparse
 import base64
 import io
 import statistics
@@ -34,6 +33,7 @@ from PIL import Image  # noqa: E402
 from streamlit.elements.lib.image_utils import image_to_url  # noqa: E402
 from streamlit.elements.lib.layout_utils import LayoutConfig  # noqa: E402
 
+from bench.report import repeats as bench_repeats  # noqa: E402
 from lib.api.image_decode import decode_image
 from lib.api.results import GeneratedImage, ImageResult  # noqa: E402
 from lib.images import EncodeCache  # noqa: E402
@@ -236,11 +236,7 @@ def report(rows: list[dict], repeats: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> str:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--quick", action="store_true", help="one repeat (smoke run)")
-    args = parser.parse_args(argv)
-    repeats = 1 if args.quick else args.repeats
+    repeats = bench_repeats(argv, __doc__.split("\n\n")[0], "one repeat (smoke run)")
     rows = [measure(count, repeats) for count in COUNTS]
     text = report(rows, repeats)
     print(text)

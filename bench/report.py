@@ -163,6 +163,16 @@ BENCHES = (
 
 # ---------------------------------------------------------------- running one
 
+def repeats(argv: list[str] | None, description: str, quick_help: str) -> int:
+    """How many times a benchmark repeats each measure: ``--repeats N`` (3), or one with
+    ``--quick`` (a smoke run)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    args = parser.parse_args(argv)
+    return 1 if args.quick else args.repeats
+
+
 def publish(result_file: Path, text: str) -> str:
     """A benchmark's own report: printed, and written where ``run`` reads it."""
     print(text)

@@ -34,10 +34,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.completions_render import (  # noqa: E402
-    _ALNUM, OBSERVER_JS, App, clock_offset, page_path, reference_path, token_delays)
+    _ALNUM, OBSERVER_JS, App, clock_offset, page_and_reference, page_path, reference_path,
+    token_delays)
 from lib.local_backend import LocalBackend, framing  # noqa: E402
 from bench.report import publish  # noqa: E402
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, wait_for_app  # noqa: E402
+from tests.support.browser import wait_for_app  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "stream_capacity.md"
 RATE = 50
@@ -201,26 +202,16 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--quick", action="store_true", help="1 and 3 sessions, 100 tokens")
     args = parser.parse_args(argv)
     counts, tokens = ((1, 3), 100) if args.quick else ((1, 10, 20), 200)
-    from playwright.sync_api import sync_playwright
     backend = LocalBackend(port=0, tokens_per_second=RATE).start()
-    apps = {"page": App("page", "playground.py", backend.base_url),
-            "reference": App("reference", "bench/reference_stream_app.py", backend.base_url)}
     results = []
     began = time.monotonic()
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            for sessions in counts:
-                for kind in ("reference", "page"):
-                    r = measure(browser, apps[kind], kind, sessions, tokens)
-                    print(f"  {kind:9} {sessions:2} sessions: {r.ms_per_stream_s:5.1f} ms CPU "
-                          f"per stream-s, p95 {r.p95_ms:4.0f} ms", flush=True)
-                    results.append(r)
-            browser.close()
-    finally:
-        for app in apps.values():
-            app.stop()
-        backend.stop()
+    with page_and_reference(backend) as (browser, apps):
+        for sessions in counts:
+            for kind in ("reference", "page"):
+                r = measure(browser, apps[kind], kind, sessions, tokens)
+                print(f"  {kind:9} {sessions:2} sessions: {r.ms_per_stream_s:5.1f} ms CPU "
+                      f"per stream-s, p95 {r.p95_ms:4.0f} ms", flush=True)
+                results.append(r)
     report = compose(results, time.monotonic() - began)
     return publish(RESULTS, report)
 
