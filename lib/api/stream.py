@@ -4,11 +4,9 @@ StreamEvents as they come, stoppable from another thread (see ``CompletionStream
 from __future__ import annotations
 
 import json
-import queue
 import socket
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 import requests
@@ -186,8 +184,11 @@ class OneByOneStream:
 
     ``first`` is the stream of the request as sent, passed through as it comes. When it
     ends with a single choice, ``on_short()`` is told and only the missing
-    choices are requested, one request each (``open_choice(index)``), all at once; their
-    events come in this stream under their own indexes. ``first=None``: the server is
+    choices are requested, one request each (``open_choice(index)``), one after another:
+    llama-cpp-python's server serves one request at a time and by default ends the stream
+    it is sending, without a finish reason, as soon as another request waits, so choices
+    requested at once cut each other short. Their events come in this stream under their
+    own indexes. ``first=None``: the server is
     known to drop ``n``, so every choice is requested on its own from the start.
     A choice's seed, when the server names none, is the one its request asked for.
     A failed choice ends the stream with its error once the others have finished.
@@ -248,51 +249,37 @@ class OneByOneStream:
         yield from self._merged(missing)
 
     def _merged(self, indexes: list[int]) -> Iterator[StreamEvent]:
-        """The events of one request per index, in the order they arrive."""
-        arrivals: queue.Queue = queue.Queue()
+        """The events of one request per index, one request after another; a failed
+        choice does not stop the others, and its error is raised once they have ended."""
+        error = None
         for index in indexes:
-            threading.Thread(target=self._pump, args=(index, arrivals), daemon=True,
-                             name=f"choice-{index}").start()
-        pending, error = len(indexes), None
-        while pending:
-            item = arrivals.get()
-            if isinstance(item, StreamEvent):
-                yield item
-                continue
-            pending -= 1
-            error = error or item.error
-            if item.usage is not None:
-                self.usage = item.usage if self.usage is None else self.usage + item.usage
+            if self.closed:
+                return
+            try:
+                yield from self._choice(index)
+            except Exception as exc:  # raised after the others, which keep their text
+                error = error or exc
         if error is not None and not self.closed:
             raise error
         if self.usage is not None:
             yield StreamEvent(0, "", usage=self.usage)  # the whole run's, every request's sum
 
-    def _pump(self, index: int, arrivals: queue.Queue) -> None:
-        """Request choice ``index`` and put its events, then how it ended, on ``arrivals``."""
-        try:
-            stream = self._open_choice(index)
-            with self._lock:
-                self._streams.append(stream)
-                closed = self.closed
-                if self.request_id is None:
-                    self.request_id, self.rate_limits = stream.request_id, stream.rate_limits
-            if closed:
-                stream.close()
-            for event in stream:
-                event.index = index
-                if event.finish_reason is not None and event.seed is None and \
-                        self._seed is not None:
-                    event.seed = self._seed + index
-                arrivals.put(event)
-            arrivals.put(_Ended(None, stream.usage))
-        except Exception as exc:  # handed to the reader, which raises it after the others
-            arrivals.put(_Ended(exc, None))
-
-
-@dataclass
-class _Ended:
-    """One choice's request has ended: with this error, or with this usage."""
-
-    error: Exception | None
-    usage: Usage | None
+    def _choice(self, index: int) -> Iterator[StreamEvent]:
+        """Request choice ``index`` and pass its events on under that index."""
+        stream = self._open_choice(index)
+        with self._lock:
+            self._streams.append(stream)
+            closed = self.closed
+            if self.request_id is None:
+                self.request_id, self.rate_limits = stream.request_id, stream.rate_limits
+        if closed:
+            stream.close()
+            return
+        for event in stream:
+            event.index = index
+            if event.finish_reason is not None and event.seed is None and \
+                    self._seed is not None:
+                event.seed = self._seed + index
+            yield event
+        if stream.usage is not None:
+            self.usage = stream.usage if self.usage is None else self.usage + stream.usage
