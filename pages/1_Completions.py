@@ -41,16 +41,21 @@ with main:
                       height=150, label="Prompt")
     body, problem = form.body, form.problem
 
-    # Generate starts the run before the button is drawn, so this very run shows Stop.
-    if go and not running:
-        if body is None:
-            alerts.error(f"Nothing was sent. {problem}", icon=":material/block:")
-        else:
-            model = find_model(conn, body["model"])
-            record = stream_view.record_completion(conn, PAGE, body, model)
-            run = StreamRun(conn.client, body, on_finish=record).start()
-            st.session_state[RUN], st.session_state[RUN_MODEL] = run, model
-            running = True
+    # Generate starts the run before the button is drawn, so this very run shows Stop. It
+    # does so in a container of its own, drawn every time: what starting draws (a message,
+    # the model list's loading slot) then shifts nothing below, and the output stays at
+    # the same element position running or finished (else the last run's cards stay above
+    # the new ones until the run ends).
+    with st.container():
+        if go and not running:
+            if body is None:
+                alerts.error(f"Nothing was sent. {problem}", icon=":material/block:")
+            else:
+                model = find_model(conn, body["model"])
+                record = stream_view.record_completion(conn, PAGE, body, model)
+                run = StreamRun(conn.client, body, on_finish=record).start()
+                st.session_state[RUN], st.session_state[RUN_MODEL] = run, model
+                running = True
     view.action_buttons(PAGE, run, running)
     if body is not None:
         context_notice(conn, body)
@@ -60,9 +65,9 @@ with main:
     # ------------------------------------------------------------ the run, under its button
     # One slot, at the same place running or finished, whose content is replaced: a new
     # run's cards then take the last run's place at once instead of queueing below them.
-    output = st.empty()
+    output = st.container()
     if run is not None:
-        with output.container():
+        with output:
             notice = st.empty()
             summary = st.container()  # a failure is said above the cards, once it is over
             if running:

@@ -30,14 +30,17 @@ for i in range(n):
     bodies.append(form.body)
     problems.append(f"Column {i + 1}: {form.problem}" if form.body is None else "")
 
-# Compare starts the runs before the button is drawn, so this very run shows Stop.
-if stream_view.pressed("compare-go") and not running:
-    if any(b is None for b in bodies):
-        alerts.error("Nothing was sent. " + " ".join(p for p in problems if p),
-                 icon=":material/block:")
-    else:
-        view.start(conn, bodies)
-        runs, running = st.session_state[view.RUNS], True
+# Compare starts the runs before the button is drawn, so this very run shows Stop; in a
+# container drawn every time, so what starting draws (a message, the model list's loading
+# slot) moves nothing below it: the outputs keep their element positions (see Completions).
+with st.container():
+    if stream_view.pressed("compare-go") and not running:
+        if any(b is None for b in bodies):
+            alerts.error("Nothing was sent. " + " ".join(p for p in problems if p),
+                         icon=":material/block:")
+        else:
+            view.start(conn, bodies)
+            runs, running = st.session_state[view.RUNS], True
 count, go, copy, link = st.columns([1.3, 1, 1.3, 1.6], vertical_alignment="bottom")
 count.segmented_control("Columns", list(range(view.MIN_COLUMNS, view.MAX_COLUMNS + 1)),
                         key=state.persistent(view.COLUMNS, 3), on_change=state.sync,

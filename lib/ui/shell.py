@@ -15,6 +15,10 @@ from lib.page_registry import HOME, Page, grouped, page
 from lib.ui.sidebar import connection_sidebar, current_connection
 
 APP_NAME = "Together Playground"
+# Streamlit's own status widget (top right) shows a second "Stop" during every run, next
+# to the page's own Stop; one Stop is enough, so its buttons are hidden (its running icon
+# stays).
+SHELL_CSS = '<style>[data-testid="stStatusWidget"] button{display:none !important}</style>'
 
 
 def page_shell(key: str, *, sidebar: bool = True) -> Connection | None:
@@ -28,6 +32,7 @@ def page_shell(key: str, *, sidebar: bool = True) -> Connection | None:
     this = page(key)
     st.set_page_config(page_title=_browser_title(this), page_icon=this.icon, layout="wide",
                        initial_sidebar_state="auto" if sidebar else "collapsed")
+    st.html(SHELL_CSS)
     if not sidebar:
         return current_connection()
     with st.sidebar:

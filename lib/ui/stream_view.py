@@ -156,13 +156,15 @@ def action_button(key: str, label: str, stop: Callable[[], None] | None, running
     Both are the same widget (one key), so the browser turns one into the other in place
     and the layout below does not move; two keys left a faded start button under Stop
     until the run ended. ``stop`` is what Stop calls; ``shortcut`` is Stop's key.
+    ``stop_help`` is said by the start button's tooltip, not Stop's: the pointer is still on
+    the button when it turns into Stop, and Stop's tooltip popped up over the prompt.
     """
     if running:
         st.button("Stop", key=key, type="primary", on_click=stop, shortcut=shortcut,
-                  help=stop_help, width=width)
+                  width=width)
     else:
         st.button(label, key=key, type="primary", on_click=_press, args=(key,),
-                  disabled=disabled, width=width)
+                  disabled=disabled, width=width, help=f"While it runs, Stop: {stop_help}")
 
 
 def draw_cards(n: int, prefix: str = "") -> list[ChoiceCard]:

@@ -191,6 +191,13 @@ def test_a_second_generate_streams_in_place_of_the_last_runs_cards(
     expect(card(page)).not_to_contain_text(re.compile(r"· [01] tokens"), timeout=5_000)
     assert page.evaluate("window.__zeroTokensWithText") == 0
     _in_view(page, page.locator(".st-key-choice-0-text"))
+    # One Stop: Streamlit's header shows its own beside the running icon, unless hidden.
+    expect(page.get_by_test_id("stStatusWidget")).to_be_visible()
+    expect(page.get_by_role("button", name="Stop", exact=True)).to_have_count(1)
+    # Stop has no tooltip: the pointer is still on it after the click, and one popped up
+    # over the prompt.
+    expect(page.get_by_test_id("stTooltipHoverTarget").filter(
+        has=page.get_by_role("button", name="Stop", exact=True))).to_have_count(0)
     page.screenshot(path=str(screenshot_dir / "layout_completions_second_run.png"))
     button(page, "Stop").click()
     expect(button(page, "Generate")).to_be_visible()
