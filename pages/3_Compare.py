@@ -48,8 +48,10 @@ count.segmented_control("Columns", list(range(view.MIN_COLUMNS, view.MAX_COLUMNS
 with go:
     stream_view.action_button("compare-go", "Compare", view.stop_all, running, width="stretch",
                               stop_help="Stop every column; the text so far is kept.")
-copy.button("Copy settings from Completions", key="compare-copy", width="stretch",
-            on_click=view.copy_all_from_completions, disabled=running)
+copy.button("Copy from Completions", key="compare-copy", width="stretch",
+            on_click=view.copy_all_from_completions, disabled=running,
+            help="Every column takes the Completions page's model and parameters again "
+                 "(the prompt here is kept).")
 with link:
     share.share_control(PAGE, state.page_values(PAGE, COMPLETIONS), [],
                         conn.api_key, view.share_extra())

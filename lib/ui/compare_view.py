@@ -42,7 +42,14 @@ def column_count() -> int:
 
 
 def init_columns(conn: Connection) -> None:
-    """Columns not yet set up start from the Completions page's current values."""
+    """Columns not yet set up start from the Completions page's current values; the
+    first time, an empty prompt box takes Completions' prompt too (the caption promises
+    what is there is carried over)."""
+    if state.values_key(column_page(0)) not in st.session_state:
+        values = state.page_values(PAGE, COMPLETIONS)
+        source = state.page_values(SOURCE_PAGE, COMPLETIONS)
+        if not values.get("prompt") and source.get("prompt"):
+            values["prompt"] = source["prompt"]
     for i in range(MAX_COLUMNS):
         if state.values_key(column_page(i)) not in st.session_state:
             copy_from_completions(i)

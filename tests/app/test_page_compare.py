@@ -44,3 +44,19 @@ def test_an_invalid_column_sends_nothing(at, fresh_backend):
     at.button(key="compare-go").click().run()
     assert any(shown(e).startswith("Nothing was sent. Column 1:") for e in at.error)
     assert not [r for r in fresh_backend.requests_seen if r["path"].endswith("/completions")]
+
+
+def test_columns_set_up_from_completions_bring_its_prompt(local):
+    """The caption says the columns are copied from Completions: its prompt comes too."""
+    from streamlit.testing.v1 import AppTest
+    from lib.catalogue import COMPLETIONS
+    from tests.support.pages import ROOT
+    app = AppTest.from_file(str(ROOT / "pages/3_Compare.py"), default_timeout=30)
+    app.session_state["completions.values"] = {
+        **COMPLETIONS.defaults(), "prompt": "Once upon a time", "temperature": 0.3}
+    app.run()
+    assert not app.exception
+    assert app.text_area(key="w:compare.prompt.0").value == "Once upon a time"
+    assert app.session_state["compare-col0.values"]["temperature"] == 0.3
+    copy = app.button(key="compare-copy")
+    assert copy.label == "Copy from Completions"   # whole at 1280×720
