@@ -7,7 +7,6 @@ from lib.ui import alerts, presenter_view as view, stream_view
 from lib.ui.form import param_form
 from lib.ui.model_picker import find_model
 from lib.ui.shell import page_shell
-from lib.ui.text import shown
 
 PAGE = view.PAGE
 RUN = f"{PAGE}:run"
@@ -27,9 +26,7 @@ if scenes:
                 width="stretch", shortcut=view.PREVIOUS_KEY)
     nxt.button("Next ▶", key="presenter-next", on_click=view.step, args=(1, len(scenes)),
                width="stretch", shortcut=view.NEXT_KEY)
-    title.markdown(f"**Scene {index + 1} of {len(scenes)}: {shown(scenes[index].name)}**"
-                   + (f" — {shown(scenes[index].description)}" if scenes[index].description
-                      else ""))
+    title.markdown(view.title_line(scenes, index))
 
 form = param_form(PAGE, COMPLETIONS, ["prompt"], label="Prompt", height=160)
 run = st.session_state.get(RUN)

@@ -110,6 +110,17 @@ def playback_picker(recorded: list[history.Run]) -> None:
                   on_click=_choose_playback, args=(by_id.get(pick),))
 
 
+def title_line(scenes: list[Preset], index: int) -> str:
+    """The line over the prompt: the scene's, or during a playback the playback's own (the
+    box then holds the recorded run's prompt, not the scene's)."""
+    playback = st.session_state.get(PLAYBACK)
+    if playback is not None:
+        return f"**Playback of recorded run #{shown(playback)}** — not a live request"
+    scene = scenes[index]
+    return (f"**Scene {index + 1} of {len(scenes)}: {shown(scene.name)}**"
+            + (f" — {shown(scene.description)}" if scene.description else ""))
+
+
 def _choose_playback(run: history.Run | None) -> None:
     """Before the page draws: the prompt box shows the recorded prompt, not today's."""
     if run is None:

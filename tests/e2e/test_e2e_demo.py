@@ -34,10 +34,6 @@ IMAGE_PROMPT = "a lighthouse on a cliff at dusk"
 # The demo-giver's prepared link: end-of-text (token 0) banned, so the demo model's random
 # text runs its full length instead of ending after a token or two before Stop can land.
 PREPARED = {"page": "completions", "values": {"logit_bias": {"0": -100.0}, "prompt": PROMPT}}
-# Known defect, listed so the test notices when it is fixed (then empty this): on a second
-# Generate, the last run's cards stay on the page above the new streaming ones until the
-# run ends, which pushes the new first card below the fold.
-KNOWN_OUT_OF_VIEW = ["stop_streaming"]
 REALISTIC_TPS = 25  # tokens per second, about a hosted model's pace
 SLOW_TPS = 10  # a busy hosted model: a short answer still streams for seconds
 
@@ -75,9 +71,8 @@ def _one_action(page: Page, start: str, running: bool) -> None:
 
 def _streaming_in_view(page: Page, shot: str, start: str = "Generate",
                        prefix: str = "") -> None:
-    """Text is arriving in the first card, inside the viewport, with Stop alone. The card
-    that says "streaming…": the last run's card stays on the page, faded, until the script
-    ends (Streamlit clears stale elements only then)."""
+    """Text is arriving in the first card ("streaming…"), inside the viewport, with Stop
+    alone."""
     first = card(page, 0, prefix).filter(has_text="streaming…")
     text = first.locator(".ct:not(.ct-wait)").first
     expect(first).to_have_count(1, timeout=20_000)
@@ -143,6 +138,8 @@ def stop_mid_stream(page: Page, backend) -> None:
     backend.configure(tokens_per_second=REALISTIC_TPS)
     button(page, "Generate").click()
     _streaming_in_view(page, "stop_streaming")
+    expect(card(page, 0)).to_have_count(1)  # the last run's cards gave their place
+    expect(page.get_by_role("button", name="Stop", exact=True)).to_have_count(1)
     _stop(page).click()
     _finished(page, 3, reason="stopped")
     assert card_text(page, 0).strip()
@@ -252,6 +249,8 @@ def presenter(page: Page, backend) -> None:
         re.compile(rf"^#\d+ · local/.* · {re.escape(PROMPT)}$"))
     button(page, "Play back at recorded pace").click()
     expect(page.get_by_text(re.compile("Replay of recorded run #"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Playback of recorded run #\d+"))).to_be_visible()
+    expect(page.get_by_text(re.compile("Scene 2 of"))).to_have_count(0)  # not its prompt
     expect(card(page, 0, "replay-")).to_contain_text("replay", timeout=60_000)
     wait_for_app(page)
     assert card_text(page, 0, "replay-") == page.recorded  # the whole recorded text
@@ -269,4 +268,4 @@ def test_five_minute_stakeholder_demo(demo, app_server, fresh_backend):
     images_4_and_zip(demo)
     compare_3(demo, fresh_backend)
     presenter(demo, fresh_backend)
-    assert demo.out_of_view == KNOWN_OUT_OF_VIEW, "output out of view in these screenshots"
+    assert demo.out_of_view == [], "output out of view in these screenshots"
