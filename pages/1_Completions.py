@@ -7,7 +7,7 @@ from lib.text import StreamRun
 from lib.ui import alerts, completions_view as view, share, state, stream_view
 from lib.ui.model_picker import context_notice, find_model, model_picker
 from lib.ui.presets_panel import presets_panel
-from lib.ui.shell import page_shell
+from lib.ui.shell import RUN_START, page_shell
 from lib.ui.text import shown
 from lib.ui.form import param_form
 
@@ -46,7 +46,7 @@ with main:
     # the model list's loading slot) then shifts nothing below, and the output stays at
     # the same element position running or finished (else the last run's cards stay above
     # the new ones until the run ends).
-    with st.container():
+    with st.container(key=RUN_START):
         if go and not running:
             if body is None:
                 alerts.error(f"Nothing was sent. {problem}", icon=":material/block:")

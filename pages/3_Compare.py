@@ -4,7 +4,7 @@ import streamlit as st
 from lib.catalogue import COMPLETIONS
 from lib.ui import alerts, compare_view as view, share, state, stream_view
 from lib.ui.model_picker import context_notice
-from lib.ui.shell import page_shell
+from lib.ui.shell import RUN_START, page_shell
 from lib.ui.text import shown
 from lib.ui.widgets import param_widget
 
@@ -33,7 +33,7 @@ for i in range(n):
 # Compare starts the runs before the button is drawn, so this very run shows Stop; in a
 # container drawn every time, so what starting draws (a message, the model list's loading
 # slot) moves nothing below it: the outputs keep their element positions (see Completions).
-with st.container():
+with st.container(key=RUN_START):
     if stream_view.pressed("compare-go") and not running:
         if any(b is None for b in bodies):
             alerts.error("Nothing was sent. " + " ".join(p for p in problems if p),

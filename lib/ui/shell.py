@@ -18,7 +18,13 @@ APP_NAME = "Together Playground"
 # Streamlit's own status widget (top right) shows a second "Stop" during every run, next
 # to the page's own Stop; one Stop is enough, so its buttons are hidden (its running icon
 # stays).
-SHELL_CSS = '<style>[data-testid="stStatusWidget"] button{display:none !important}</style>'
+# A page's run-start container (``RUN_START``) holds only what starting a run drew: the
+# model list's emptied loading slot, or a message. Unless it shows a message it takes no
+# room, so the button under it stays put when it turns into Stop.
+RUN_START = "run-start"
+SHELL_CSS = ('<style>[data-testid="stStatusWidget"] button{display:none !important}'
+             f'[data-testid="stLayoutWrapper"]:has(> .st-key-{RUN_START})'
+             ':not(:has([data-testid="stAlert"])){display:none !important}</style>')
 
 
 def page_shell(key: str, *, sidebar: bool = True) -> Connection | None:

@@ -123,6 +123,14 @@ def test_compare_headers_name_the_model_and_outputs_start_level_in_view(
     wait_for_app(page)
     _one_button(page, "Compare", running=False)
     assert _y(button(page, "Compare")) == idle_y
+    button(page, "Compare").click()  # a second run streams in the first one's place
+    expect(card(page, prefix="col0-").filter(has_text="streaming…")).to_have_count(1)
+    for i in range(3):
+        expect(card(page, prefix=f"col{i}-")).to_have_count(1)
+        _in_view(page, page.locator(f".st-key-col{i}-choice-0-text"))
+    button(page, "Stop").click()
+    expect(button(page, "Compare")).to_be_visible()
+    wait_for_app(page)
     assert_no_exception(page)
 
 
