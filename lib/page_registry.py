@@ -30,6 +30,7 @@ class Page:
     shareable: bool = False
     replayable: bool = False
     restores_into: str | None = None
+    intro: str = ""  # said under the page's title, when the title alone does not say it
 
 
 HOME = "home"
@@ -50,15 +51,21 @@ PAGES: tuple[Page, ...] = (
          "One prompt against 2–4 models or parameter sets, all streaming at once.",
          "Three columns with temperature 0, 0.7 and 1.2.",
          endpoint="completions", shareable=True, replayable=True,
-         restores_into="completions"),
+         restores_into="completions",
+         intro="One prompt, side by side: each column has its own model and parameters, "
+               "copied from the Completions page and then yours to change."),
     Page("sweep", "Sweep", ":material/grid_on:", "pages/4_Sweep.py", "Experiment",
          "An X/Y grid of completions: one prompt, one or two parameters varied.",
          "X: temperature 0, 0.5, 1 — Y: top_p 0.5, 1.",
-         endpoint="completions", shareable=True, restores_into="sweep"),
+         endpoint="completions", shareable=True, restores_into="sweep",
+         intro="An X/Y plot for text: the same prompt with one or two parameters varied, "
+               "every cell with its finish reason, token count, latency and mean logprob."),
     Page("lab", "Prompt lab", ":material/science:", "pages/7_Prompt_lab.py", "Experiment",
          "One template over a table of inputs, 1–4 variants side by side, every cell graded.",
          "“Explain {topic} in one line:” over 3 topics, graded “at most 20 words”.",
-         endpoint="completions", shareable=True),
+         endpoint="completions", shareable=True,
+         intro="A template with {placeholders}, a table of inputs, variants side by side; "
+               "every cell is graded by the checks you pick."),
     Page("history", "History", ":material/history:", "pages/5_History.py", "Library",
          "Every run, newest first: open one, restore its settings, replay it.",
          "Open your last completion and replay it with its seed."),

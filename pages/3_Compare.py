@@ -11,8 +11,6 @@ from lib.ui.widgets import param_widget
 PAGE = view.PAGE
 
 conn = page_shell("compare")
-st.caption("One prompt, side by side: each column has its own model and parameters, "
-           "copied from the Completions page and then yours to change.")
 if conn is None:
     st.stop()
 

@@ -3,7 +3,7 @@ import streamlit as st
 
 from lib.catalogue import COMPLETIONS, COMPLETIONS_COMPACT
 from lib.text import sweep as text_sweep
-from lib.ui import alerts, share, state, stream_view, sweep_axes, sweep_view as view
+from lib.ui import share, state, stream_view, sweep_axes, sweep_view as view
 from lib.ui.form import param_form
 from lib.ui.model_picker import model_picker
 from lib.ui.presets_panel import presets_panel
@@ -14,8 +14,6 @@ from lib.ui.widgets import param_widget
 PAGE = view.PAGE
 
 conn = page_shell("sweep")
-st.caption("An X/Y plot for text: the same prompt with one or two parameters varied, every "
-           "cell with its finish reason, token count, latency and mean logprob.")
 if conn is None:
     st.stop()
 
@@ -49,14 +47,9 @@ with axes:
         st.markdown(view.estimate_line(plan, conn))
     elif not quiet:
         st.caption(f"Not ready to run: {shown(problem)}")
-    ok = plan is not None and not running and view.confirmed(plan)
     # Run starts the sweep before the buttons are drawn, so this very run shows Stop.
-    if go_pressed and plan is not None and not running:
-        if not ok:
-            alerts.warning(f"This sweep sends {plan.request_count} requests: tick the box to "
-                       "confirm.", icon=":material/warning:")
-        else:
-            run, running = view.start(conn, plan), True
+    if view.may_start(plan, pressed=go_pressed, running=running):
+        run, running = view.start(conn, plan), True
     go, link = st.columns([1, 2])
     with go:
         stream_view.action_button(

@@ -4,15 +4,13 @@ import streamlit as st
 from lib.catalogue import COMPLETIONS
 from lib.lab import graders as lab_graders, plan as lab_plan
 from lib.lab.setup import LabSetup
-from lib.ui import alerts, lab_view as view, share, stream_view
+from lib.ui import lab_view as view, share, stream_view
 from lib.ui.shell import page_shell
 from lib.ui.text import shown
 
 PAGE = view.PAGE
 
 conn = page_shell("lab")
-st.caption("A template with {placeholders}, a table of inputs, variants side by side; every "
-           "cell is graded by the checks you pick.")
 if conn is None:
     st.stop()
 
@@ -55,14 +53,9 @@ with run_col:
         st.caption(view.estimate_line(plan, conn))
     else:
         st.caption(f"Not ready to run: {shown(problem)}")
-    ok = plan is not None and not running and view.confirmed(plan)
     # Run starts the lab before the button is drawn, so this very run shows Stop.
-    if go_pressed and plan is not None and not running:
-        if not ok:
-            alerts.warning(f"This lab sends {plan.request_count} requests: tick the box to "
-                           "confirm.", icon=":material/warning:")
-        else:
-            run, running = view.start(conn, plan), True
+    if view.may_start(plan, pressed=go_pressed, running=running):
+        run, running = view.start(conn, plan), True
     again = view.pending_rerun()
     on_screen = view.shown_lab()
     if (again is not None and not running and on_screen is not None

@@ -242,8 +242,8 @@ def _drop_grader(n: int) -> None:
 estimate_line = run_estimate.estimate_line
 
 
-def confirmed(p: LabPlan) -> bool:
-    return run_estimate.confirmed(p, CONFIRM)
+def may_start(p: LabPlan | None, *, pressed: bool, running: bool) -> bool:
+    return run_estimate.may_start(p, CONFIRM, pressed=pressed, running=running, what="lab")
 
 
 def start(conn: Connection, p: LabPlan, previous: Sequence[CellResult] | None = None,

@@ -13,6 +13,7 @@ import streamlit as st
 from lib.connection import Connection
 from lib.text import record
 from lib.text import sweep as text_sweep
+from lib.ui import alerts
 from lib.ui.model_picker import list_models
 
 
@@ -30,3 +31,15 @@ def confirmed(p: Any, key: str) -> bool:
     if not p.needs_confirm:
         return True
     return st.checkbox(f"Yes, send {p.request_count} requests", key=key)
+
+
+def may_start(p: Any | None, key: str, *, pressed: bool, running: bool, what: str) -> bool:
+    """Whether Run, just ``pressed``, may start plan ``p`` now. Draws the confirm box
+    (``key``) a big plan needs, and says so when Run was pressed without it ticked."""
+    if p is None or running:
+        return False
+    ok = confirmed(p, key)
+    if pressed and not ok:
+        alerts.warning(f"This {what} sends {p.request_count} requests: tick the box to "
+                       "confirm.", icon=":material/warning:")
+    return pressed and ok

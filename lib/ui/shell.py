@@ -45,6 +45,8 @@ def page_shell(key: str, *, sidebar: bool = True) -> Connection | None:
         navigation()
     conn = connection_sidebar()
     st.title(APP_NAME if key == HOME else this.title)
+    if this.intro:
+        st.caption(this.intro)
     return conn
 
 

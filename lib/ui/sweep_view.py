@@ -59,8 +59,8 @@ def make_plan(base: dict[str, Any], x_name: str, x_text: str, y_name: str,
 estimate_line = run_estimate.estimate_line
 
 
-def confirmed(p: Plan) -> bool:
-    return run_estimate.confirmed(p, CONFIRM)
+def may_start(p: Plan | None, *, pressed: bool, running: bool) -> bool:
+    return run_estimate.may_start(p, CONFIRM, pressed=pressed, running=running, what="sweep")
 
 
 def start(conn: Connection, p: Plan) -> SweepRun:
