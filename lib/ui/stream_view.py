@@ -38,7 +38,8 @@ COMMIT_MIN_CHARS = 200     # a finished line block shorter than this stays in th
 # (Stop included) only when the running script next draws something, so a silent loop
 # would leave Stop unanswered until the server sends a byte.
 WAIT_SLICE_S = 0.5
-SETTLE_S = 1.0  # at most this long for ended runs' workers to record them
+# How long the page waits for an ended run's record (see _settle).
+ENDED_SETTLE_S, STOPPED_SETTLE_S = 15.0, 1.0
 
 CSS = """<style>
 [class*="choice-"][class*="-text"][data-testid="stVerticalBlock"]{gap:0 !important}
@@ -236,13 +237,14 @@ def follow(runs: Sequence[BackgroundRun], frame: Frame) -> None:
 
 
 def _settle(runs: Sequence[BackgroundRun]) -> None:
-    """Give each ended run's worker a moment to exit, so its ``on_finish`` (the history
-    record) is written before the page goes on: a History opened right after the run
-    would otherwise still read it as interrupted. Bounded: a worker stuck in a silent
-    socket after Stop does not hold the page."""
-    deadline = time.monotonic() + SETTLE_S
+    """Wait for each ended run's worker to exit, so its ``on_finish`` (the history record)
+    is written before the page goes on: a History or a playback list drawn right after
+    the run would otherwise still read it as interrupted. A run that ended by itself has
+    only its record left to write (bounded by the history's own lock timeout); a stopped
+    one gets ``STOPPED_SETTLE_S``, so a worker stuck in a silent socket does not hold the
+    page."""
     for run in runs:
-        run.join(max(0.0, deadline - time.monotonic()))
+        run.join(STOPPED_SETTLE_S if run.stopped else ENDED_SETTLE_S)
 
 
 def follow_cards(run: StreamRun, cards: Sequence[ChoiceCard], notice_slot) -> RunView:
