@@ -42,7 +42,8 @@ from lib.api.stream import CompletionStream, OneByOneStream
 from lib.api.untrusted import integer as _integer
 from lib.api.wire import (error_fields, media_type, not_the_api, parse_or_explain, redacted_fields,
                           request_id_of, requested_n, one_line, status_named_in, within_n,
-                          echoed_prompt_tokens, error_details, parse_completion, parse_model)
+                          echoed_prompt_tokens, error_details, parse_completion, parse_model,
+                       split_inline_echo)
 
 DEFAULT_BASE_URL = "https://api.together.xyz/v1"
 USER_AGENT = "together-playground/0.1"
@@ -128,7 +129,11 @@ class Client:
     def _complete_once(self, params: Mapping[str, Any]) -> Completion:
         response = self._request("POST", "/completions", {**params, "stream": False})
         data = self._answer_json(response)
-        return within_n(parse_or_explain(parse_completion, data, response.headers), params)
+        completion = within_n(parse_or_explain(parse_completion, data, response.headers), params)
+        prompt = params.get("prompt")
+        if params.get("echo") and isinstance(prompt, str):
+            completion = split_inline_echo(completion, prompt)
+        return completion
 
     def _with_choices(self, first: Completion | None, params: Mapping[str, Any],
                       indexes: list[int]) -> Completion:

@@ -6,6 +6,7 @@ Pure functions of bytes and dicts, no I/O: the client and the stream reader both
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any, Callable, Mapping
 
 from lib.api.errors import TogetherError
@@ -107,6 +108,27 @@ def echoed_prompt_tokens(completion: Completion, prompt_length: int) -> list[Tok
         raise TogetherError(f"The server's echo contradicts itself: {by_count} prompt tokens "
                             f"by its usage, {by_offset} by its text offsets")
     return tokens[:by_offset if by_count is None else by_count]
+
+
+def split_inline_echo(completion: Completion, prompt: str) -> Completion:
+    """The echoed prompt taken out of the choices, where OpenAI-style servers (llama.cpp,
+    vLLM) put it, into ``prompt_text`` and ``prompt_tokens``, where Together puts it and
+    the pages read it. Unchanged when the prompt is already apart, when a choice does not
+    start with it, or when the answer does not say which tokens are the prompt's."""
+    choices = completion.choices
+    if completion.prompt_text is not None or not choices or not prompt or \
+            not all(c.text.startswith(prompt) for c in choices):
+        return completion
+    prompt_tokens = None
+    if choices[0].tokens is not None:
+        try:
+            prompt_tokens = echoed_prompt_tokens(completion, len(prompt))
+        except TogetherError:
+            return completion
+    cut = len(prompt_tokens or ())
+    return replace(completion, prompt_text=prompt, prompt_tokens=prompt_tokens, choices=[
+        replace(c, text=c.text[len(prompt):],
+                tokens=c.tokens[cut:] if c.tokens is not None else None) for c in choices])
 
 
 def decode_chunk(payload: dict) -> tuple[list[StreamEvent], Usage | None]:

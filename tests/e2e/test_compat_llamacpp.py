@@ -51,17 +51,6 @@ class Target:
         return {"model": self.model, **BASE, **more}
 
 
-# Checks the client or the page fails against llama.cpp's server (issue 13 item 3 findings).
-ECHO_IN_CHOICE = ("llama.cpp echoes the prompt inside the choice (text and logprobs), not in "
-                  "Together's prompt[0]; only Client.tokenize splits it off "
-                  "(wire.echoed_prompt_tokens), so the page shows no prompt token view")
-
-
-def _fails_on_llamacpp(request, target: Target, reason: str, strict: bool = True) -> None:
-    if target.name == "llama.cpp":
-        request.applymarker(pytest.mark.xfail(reason=reason, strict=strict))
-
-
 @pytest.fixture(scope="module")
 def llamacpp(tmp_path_factory):
     """llama.cpp's server on the tiny model, started once for this module."""
@@ -142,7 +131,7 @@ def test_n3_complete_gives_three_whole_choices(target, case):
     assert all(c.text for c in whole.choices)
 
 
-def test_n3_stream_gives_three_whole_choices(target, case, request):
+def test_n3_stream_gives_three_whole_choices(target, case):
     case("n=3 stream", "client")
     with target.client() as client:
         events = list(client.stream(target.params(**N3, stream=True)))
@@ -230,7 +219,7 @@ def _generate(page, n: int = 1) -> list[str]:
 
 
 @pytest.mark.e2e
-def test_page_n3_streams_three_full_cards(app_server, page, target, case, request):
+def test_page_n3_streams_three_full_cards(app_server, page, target, case):
     case("n=3", "page")
     _open_completions(page, app_server, target, {"n": 3, "max_tokens": 8})
     texts = _generate(page, 3)
@@ -264,9 +253,8 @@ def test_page_seed_repeats_and_stop_cuts(app_server, page, target, case):
 
 
 @pytest.mark.e2e
-def test_page_echo_and_alternatives(app_server, page, target, case, request):
+def test_page_echo_and_alternatives(app_server, page, target, case):
     case("echo+top", "page")
-    _fails_on_llamacpp(request, target, ECHO_IN_CHOICE)
     _open_completions(page, app_server, target,
                       {"max_tokens": 4, "logprobs": 3, "echo": True, "stream": False})
     _generate(page)

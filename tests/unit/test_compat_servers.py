@@ -116,6 +116,18 @@ def test_tokenize_counts_prompt_tokens_from_the_answer_not_the_offsets(llama):
     assert [t.token for t in tokens] == [" ", "H", "i"]
 
 
+def test_an_echo_inside_the_choice_is_taken_out_as_the_prompt(llama):
+    """llama.cpp echoes the prompt inside the choice; the pages read it where Together
+    puts it, so the completion's text and tokens are the completion's alone."""
+    with _client(llama) as client:
+        whole = client.complete({**PARAMS, "n": 1, "echo": True, "logprobs": 1})
+    (choice,) = whole.choices
+    assert whole.prompt_text == "Hi"
+    assert [t.token for t in whole.prompt_tokens] == [" ", "H", "i"]
+    assert not choice.text.startswith("Hi") and choice.text == _expected(0)
+    assert "".join(t.token for t in choice.tokens) == choice.text
+
+
 def test_tokenize_refuses_an_echo_whose_usage_and_offsets_disagree(canned):
     body = {"choices": [{"index": 0, "text": "abcdx", "logprobs": {
         "tokens": ["a", "b", "c", "d", "x"], "text_offset": [0, 1, 2, 3, 4],
