@@ -70,7 +70,7 @@ def assert_shown_as_text(page: Page, canary: Canary, words: list[str]) -> None:
         expect(main).to_contain_text(word)
     page.wait_for_timeout(200)  # give an image the page may have built time to be fetched
     built = page.evaluate("""(host) => [...document.querySelectorAll('[href], [src]')]
-        .map(e => e.getAttribute('href') || e.getAttribute('src'))
+        .map(e => e.getAttribute('href') || e.getAttribute('src') || '')
         .filter(u => u.includes(host))""", canary.url.split("//", 1)[1])
     assert built == [], f"links or images built from outside text: {built}"
     assert [r.path for r in canary.server.requests] == [], "the browser fetched a payload URL"
