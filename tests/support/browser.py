@@ -139,23 +139,32 @@ def set_slider(page: Page, label: str, target: int, tab: str | None = None) -> N
 
 
 def pick(page: Page, label: str, option: str) -> None:
-    """Choose in a selectbox by typing: the list filters to the option, a click picks it.
+    """Choose in a selectbox by typing: once the list has filtered down to the option
+    alone, Enter picks it, and the box must then show it.
 
-    Not Enter: Enter takes the highlighted option, which can still be the first of the
-    unfiltered list while the filter catches up (a sweep's Y axis once stayed "None").
+    Enter only then: before, it takes the highlighted option, which can still be the first
+    of the unfiltered list (a sweep's Y axis once stayed "None"). Not a click: a page that
+    is redrawing keeps the list moving, and a click waits for it to stand still.
     """
-    box = page.get_by_test_id("stSelectbox").filter(has_text=label).locator("input")
+    select = page.get_by_test_id("stSelectbox").filter(has_text=label)
+    box = select.locator("input")
     for _ in range(3):
         box.click()
         box.fill(option)
-        choice = page.get_by_role("option", name=option)
-        if choice.count() == 1:
-            choice.click()
+        only = page.get_by_role("option")
+        try:
+            expect(only).to_have_count(1, timeout=5_000)
+            expect(only).to_have_text(option)
+        except AssertionError:
+            pass
+        else:
+            box.press("Enter")
             wait_for_app(page)
-            return
+            if option == box.input_value() or option in select.inner_text():
+                return
         box.press("Escape")
         wait_for_app(page)
-    raise AssertionError(f"{label}: option {option!r} never appeared")
+    raise AssertionError(f"{label}: option {option!r} could not be picked")
 
 
 def use_custom_provider(page: Page, base_url: str, key: str) -> None:
