@@ -104,7 +104,10 @@ def playback_picker(recorded: list[history.Run]) -> None:
     """The fallback for a failing network: pick a recorded run, play it under its prompt."""
     with st.expander("Network or quota trouble? Play back a recorded run"):
         by_id = {r.id: r for r in recorded}
-        pick = st.selectbox("Recorded run", list(by_id), key=f"{PAGE}:recorded",
+        # Keyed by the newest run: after a new run the picker starts on it again, instead
+        # of keeping a choice made before that run existed.
+        pick = st.selectbox("Recorded run", list(by_id),
+                            key=f"{PAGE}:recorded:{recorded[0].id}",
                             format_func=lambda i: f"#{i} · {by_id[i].model} · {by_id[i].title}")
         st.button("Play back at recorded pace", key="presenter-playback",
                   on_click=_choose_playback, args=(by_id.get(pick),))

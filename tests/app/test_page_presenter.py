@@ -16,7 +16,8 @@ def test_only_runs_with_a_recorded_stream_are_offered_and_one_plays_under_its_pr
     playable = _recorded("Streamed once", streamed=True)
     _recorded("Sent without streaming", streamed=False)  # newest: it was the one preselected
     at = open_page("pages/6_Presenter.py")
-    assert at.selectbox(key="presenter:recorded").options == [
+    (picker,) = [s for s in at.selectbox if s.label == "Recorded run"]
+    assert picker.options == [
         f"#{playable} · local/ngram-docs · Streamed once"]
     at.button(key="presenter-playback").click().run()
     assert not at.exception

@@ -21,8 +21,8 @@ from playwright.sync_api import Page, expect
 from lib.images import read_png_settings
 from lib.saved.sharelink import encode_state
 from tests.support.browser import (assert_no_exception, button, card, card_text, fill, go_to,
-                                   open_app, set_number, set_slider, small_image_batch,
-                                   toggle, wait_for_app)
+                                   open_app, pick, set_number, set_slider,
+                                   small_image_batch, toggle, wait_for_app)
 
 pytestmark = pytest.mark.e2e
 
@@ -243,8 +243,9 @@ def presenter(page: Page, backend) -> None:
     page.snap("presenter_scene2_stopped")
 
     page.get_by_text("Play back a recorded run").click()
-    # Offered first: the newest run with a recorded stream, the n=3 one (the stopped and
-    # the unstreamed runs since then cannot be played; other tests' runs are older).
+    # Offered first is the newest run with a recorded stream (scene 1's); the presenter
+    # picks the n=3 one from Completions (stopped runs are not offered).
+    pick(page, "Recorded run", PROMPT)
     expect(page.get_by_role("combobox", name="Recorded run")).to_have_value(
         re.compile(rf"^#\d+ · local/.* · {re.escape(PROMPT)}$"))
     button(page, "Play back at recorded pace").click()
