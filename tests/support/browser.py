@@ -154,7 +154,10 @@ def pick(page: Page, label: str, option: str) -> None:
         box.fill(option)
         choice = page.get_by_role("option", name=option)
         if choice.count() == 1:
-            choice.click(force=True)
+            if page.get_by_role("option").count() == 1:
+                box.press("Enter")            # the list is this option alone
+            else:
+                choice.click(force=True, timeout=5_000)
             wait_for_app(page)
             if option in box.input_value() or option in select.inner_text():
                 return
