@@ -139,13 +139,14 @@ def set_slider(page: Page, label: str, target: int, tab: str | None = None) -> N
 
 
 def pick(page: Page, label: str, option: str) -> None:
-    """Choose in a selectbox by typing: the list filters to the option, a click picks it,
-    and the box must then show it (else try again).
+    """Choose in a selectbox by typing: the list filters to the option, which is given the
+    keyboard focus and taken with Enter (or, when a fuzzy filter leaves others, clicked),
+    and the box must then show it once it has lost the focus (else try again).
 
-    Not Enter: Enter takes the highlighted option, which can still be the first of the
-    unfiltered list while the filter catches up (a sweep's Y axis once stayed "None"). The
-    click does not wait for the list to stand still: a redrawing page (Images, in a full
-    run) kept it moving for longer than any wait; a click that missed is caught by the check.
+    Enter takes the focused option only, and a freshly filtered list focuses none: an
+    Enter then closed the list, left the typed text in the box and chose nothing (the
+    sweep's Y axis stayed "none" behind a box reading "Guidance scale"). So the check is
+    made after a blur, which puts back the box's real value.
     """
     select = page.get_by_test_id("stSelectbox").filter(has_text=label)
     box = select.locator("input")
@@ -155,14 +156,16 @@ def pick(page: Page, label: str, option: str) -> None:
         choice = page.get_by_role("option", name=option)
         if choice.count() == 1:
             if page.get_by_role("option").count() == 1:
-                box.press("Enter")            # the list is this option alone
+                box.press("ArrowDown")
+                expect(choice).to_have_attribute("data-focused", "true", timeout=5_000)
+                box.press("Enter")
             else:
                 choice.click(force=True, timeout=5_000)
             wait_for_app(page)
-            if option in box.input_value() or option in select.inner_text():
-                return
-        box.press("Escape")
+        box.blur()
         wait_for_app(page)
+        if option in box.input_value():
+            return
     raise AssertionError(f"{label}: option {option!r} could not be picked")
 
 
