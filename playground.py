@@ -19,7 +19,4 @@ st.subheader(f"Models on {conn.provider}")
 models = list_models(conn)
 models_notice(conn)
 if models:
-    st.dataframe(
-        [{"id": m.id, "type": m.type, "name": m.display_name, "context": m.context_length,
-          "input $/1M": m.input_price, "output $/1M": m.output_price} for m in models],
-        hide_index=True, width="stretch")
+    view.model_table(models)
