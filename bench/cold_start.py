@@ -9,7 +9,7 @@ backend on its first script run, as it does for a user). For each start:
 * health: from spawning the process to ``/_stcore/health`` answering ``ok``;
 * first render: from spawning to the first page fully rendered in headless Chromium
   (script finished, no skeleton, and the page's own content visible: for the app the
-  "Together Playground" heading and the model table's ``local/ngram-docs``);
+  "Together Playground" heading and the model table's ``local/ngram-docs`` cell);
 * server RSS once that page is rendered (the streamlit process and any children);
 * app only: the first visit of each page (``pages/*``) from the home page, by its
   sidebar link in the same browser session, until that page is fully rendered; then a
@@ -87,10 +87,8 @@ class Target:
 
 APP = Target("app", "playground.py",
              (heading("Together Playground"),
-              # The grid draws on a canvas; its cells exist only as a hidden accessibility
-              # table, filled when the data has arrived: attached is what can be waited for.
-              Mark(lambda p: p.locator("[data-testid='stDataFrame'] td",
-                                       has_text="local/ngram-docs").first, "attached")),
+              Mark(lambda p: p.locator("[data-testid='stMarkdown'] td",
+                                       has_text="local/ngram-docs").first)),
              True)
 HELLO = Target("hello", "bench/hello_app.py", (Mark(lambda p: p.get_by_text("hello", exact=True)),),
                False)
