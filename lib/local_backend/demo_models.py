@@ -8,10 +8,13 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from . import model_cache
-from .ngram import NgramModel
-from .tokenizer import EOT_TEXT, Tokenizer
+from .tokenizer import EOT_TEXT
+
+if TYPE_CHECKING:  # numpy: only a server asked for a completion loads the models
+    from .ngram import NgramModel
+    from .tokenizer import Tokenizer
 
 CONTEXT_LENGTH = 4096
 # Greedy decoding carries a repetition guard (lib.local_backend.generation): the listing says so.
@@ -42,10 +45,10 @@ class ModelCard:
 
 CARDS = (
     ModelCard("local/ngram-docs", "language", "Local demo n-gram (stdlib docstrings)",
-              "4-gram model trained at start-up on Python standard-library docstrings. "
+              "4-gram model trained on first use on Python standard-library docstrings. "
               + GREEDY_NOTE, "docs"),
     ModelCard("local/ngram-code", "code", "Local demo n-gram (stdlib code)",
-              "4-gram model trained at start-up on Python standard-library source lines. "
+              "4-gram model trained on first use on Python standard-library source lines. "
               + GREEDY_NOTE, "code"),
     ModelCard("local/procedural-image", "image", "Local demo procedural images",
               "Deterministic gradients, shapes and noise from the prompt, seed and settings."),
@@ -74,8 +77,8 @@ _trained: TextModels | None = None
 
 
 def text_models() -> TextModels:
-    """The trained models, loading (or training) them on first call: the backend starts
-    this on a background thread, so the first request rarely waits."""
+    """The trained models, loading (or training) them on first call: the first completion
+    a server is asked for (from the disk cache a tenth of a second, trained about one)."""
     global _trained
     with _lock:
         if _trained is None:
@@ -84,6 +87,7 @@ def text_models() -> TextModels:
 
 
 def _train() -> TextModels:
+    from . import model_cache
     start = time.perf_counter()
     trained = model_cache.load_or_train()
     return TextModels(trained.tokenizer, trained.by_corpus, time.perf_counter() - start,

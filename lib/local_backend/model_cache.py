@@ -1,7 +1,7 @@
 """The demo text models, trained once and kept on disk: later starts load them in milliseconds.
 
 Training (extracting the corpora, building the tokenizer, counting n-grams) takes about a
-second of CPU, and it runs while the first page draws. The result depends only on the Python
+second of CPU, and it runs when a server's first completion asks for the models. The result depends only on the Python
 version (whose standard library is the training text) and on the corpus, so it is cached in
 the private data folder under a key made of both (``corpus.corpus_hash`` also covers the code
 that makes the corpora, and ``CODE_FILES`` the code that trains).

@@ -21,17 +21,18 @@ import secrets
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lib.api.quoting import short_repr
 
-from . import completions, images_api
 from .faults import FaultQueue
 from .framing import BodyWriter, send_whole
-from .demo_models import CARDS, text_models
-from .procedural import bomb_png
+from .demo_models import CARDS
 from .settings import Settings
 from .wire import ApiError, dumps
+
+if TYPE_CHECKING:  # numpy and Pillow come in with a first completion or image request
+    from . import completions, images_api
 
 REQUEST_LIMIT = 100      # advertised requests per second
 TOKEN_LIMIT = 100_000    # advertised tokens per second
@@ -251,6 +252,7 @@ class Handler(BaseHTTPRequestHandler):
             self._apply_fault(self.backend.faults.take("models"))
             self._send_json(200, [card.listing() for card in CARDS])
         elif path == "/v1/completions" and method == "POST":
+            from . import completions
             streaming = isinstance(body, dict) and body.get("stream") is True
             fault = self._apply_fault(self.backend.faults.take("completions", streaming))
             job = completions.parse(body)
@@ -261,6 +263,7 @@ class Handler(BaseHTTPRequestHandler):
                 self._pace_whole(result)
                 self._send_json(200, result, tokens=result["usage"]["total_tokens"])
         elif path == "/v1/images/generations" and method == "POST":
+            from . import images_api
             self._apply_fault(self.backend.faults.take("images"))
             self._send_json(200, images_api.generate(body, self.backend.images,
                                                      self.backend.root_url))
@@ -302,6 +305,7 @@ class Handler(BaseHTTPRequestHandler):
                        headers)
             return
         if fault and fault["kind"] == "bomb":
+            from .procedural import bomb_png
             data, content_type = bomb_png(), "image/png"
         else:
             item = self.backend.images.get(name)
@@ -314,6 +318,7 @@ class Handler(BaseHTTPRequestHandler):
         self._send(200, data, headers)
 
     def _stream(self, job: completions.CompletionJob, fault: dict | None) -> None:
+        from . import completions
         settings = self.backend.settings
         steps = completions.stream_steps(job)
         if settings.pregenerate:
@@ -426,7 +431,7 @@ class LocalBackend:
         self.header_timeout = header_timeout
         self.settings = Settings(tokens_per_second=tokens_per_second)
         self.faults = FaultQueue()
-        self.images = images_api.ImageStore()
+        self._images = None  # the image store, made with the first image request
         self._seen: list[dict] = []
         self._seen_lock = threading.Lock()
         self._window = _Window()
@@ -434,7 +439,9 @@ class LocalBackend:
         self._lock = threading.Lock()
 
     def start(self) -> "LocalBackend":
-        """Serve in a daemon thread (idempotent); model training starts in the background."""
+        """Serve in a daemon thread (idempotent). The text models load (from the disk cache,
+        else trained) with the first completion: a server that lists models or makes images
+        never holds them (issue 14: 40 MB and the start-up's CPU)."""
         with self._lock:
             if self._server is not None:
                 return self
@@ -445,8 +452,17 @@ class LocalBackend:
             self._server = server
             threading.Thread(target=server.serve_forever, name="local-backend",
                              daemon=True).start()
-            threading.Thread(target=text_models, name="local-backend-train", daemon=True).start()
         return self
+
+    @property
+    def images(self) -> images_api.ImageStore:
+        """Recently generated images; the store (and its module's numpy and Pillow) comes
+        with the first image request, not with a server that may only list models."""
+        with self._lock:
+            if self._images is None:
+                from . import images_api
+                self._images = images_api.ImageStore()
+            return self._images
 
     def stop(self) -> None:
         with self._lock:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-import numpy as np
+if TYPE_CHECKING:  # imported where used: the model catalogue reads EOT_TEXT without numpy
+    import numpy as np
 
 EOT_ID = 0
 EOT_TEXT = "<|endoftext|>"
@@ -89,6 +90,7 @@ class Tokenizer:
 
     def continuations(self, prefix: str) -> np.ndarray:
         """Mask of vocabulary tokens that start with ``prefix`` and go beyond it."""
+        import numpy as np
         cached = self._continuations.get(prefix)
         if cached is None:
             cached = np.array([len(t) > len(prefix) and t.startswith(prefix)
