@@ -240,13 +240,7 @@ def test_page_seed_repeats_and_stop_cuts(app_server, page, target, case):
     _open_completions(page, app_server, target, values)
     assert _generate(page) == [first]
     stop, at = _stop_string(first)
-    _open_completions(page, app_server, target, values)
-    # Typed, not in the link: switching to Custom drops a link's stop sequences (reported).
-    page.get_by_role("tab", name="Output").click()
-    stops = page.get_by_label("Stop sequences", exact=True)
-    stops.fill(stop)
-    stops.press("Tab")
-    wait_for_app(page)
+    _open_completions(page, app_server, target, {**values, "stop": [stop]})
     assert _generate(page) == [first[:at]]
     expect(card(page)).to_contain_text("· stop ·")
     assert_no_exception(page)
