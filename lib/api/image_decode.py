@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import io
 import warnings
+from typing import TYPE_CHECKING
 
-from PIL import Image
+if TYPE_CHECKING:  # Pillow is imported by the first decode, not by every page (issue 14)
+    from PIL import Image
 
 # Largest image we accept from a server: a 2048 x 2048 tile is 4.2 Mpx; allow headroom for
 # providers that return a little more, but far below Pillow's own bomb threshold.
@@ -29,6 +31,7 @@ def decode_image(data: bytes, max_pixels: int = MAX_PIXELS) -> Image.Image:
     Pillow opens lazily, so ``load()`` runs inside the guard: corrupt data fails here and
     not later while rendering. The bomb warning becomes an error only within this call.
     """
+    from PIL import Image
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -6,12 +6,13 @@ and may hold nulls; the client folds both into ``TokenLogprob`` so pages never c
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
-from PIL import Image
+from typing import TYPE_CHECKING, Any
 
 from lib.api.errors import TogetherError
 from lib.api.untrusted import integer
+
+if TYPE_CHECKING:  # Pillow comes with the first image decoded, not with every page
+    from PIL import Image
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """What opening the home page costs the server (issue 14), in a fresh process as a user's
-first visit is: no pandas or pyarrow for its model table (a second and 60 MB), and the
-embedded local backend serves the page without loading its text models (40 MB), which
-only a completion needs."""
+first visit is: no pandas or pyarrow for its model table (a second and 60 MB), no numpy or
+Pillow (only images and the local models use them), and the embedded local backend serves
+the page without loading its text models (40 MB), which only a completion needs."""
 from __future__ import annotations
 
 import json
@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("pandas", "pyarrow")
+HEAVY = ("pandas", "pyarrow", "numpy", "PIL")
 # Runs the home page once under AppTest, then says which heavy modules the process holds
 # and whether the embedded backend has its text models in memory (or is loading them).
 FIRST_VISIT = """
@@ -39,7 +39,8 @@ def _first_visit(data_dir: Path) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_the_home_page_lists_the_local_models_without_pandas_or_loading_them(tmp_path):
+def test_the_home_page_lists_the_local_models_without_heavy_imports_or_loading_them(
+        tmp_path):
     seen = _first_visit(tmp_path)
     assert seen["modules"] == []
     assert seen["models_loaded"] is False
