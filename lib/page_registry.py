@@ -63,7 +63,7 @@ PAGES: tuple[Page, ...] = (
     Page("lab", "Prompt lab", ":material/science:", "pages/7_Prompt_lab.py", "Experiment",
          "One template over a table of inputs, 1–4 variants side by side, every cell graded.",
          "“Explain {topic} in one line:” over 3 topics, graded “at most 20 words”.",
-         endpoint="completions", shareable=True,
+         endpoint="completions", shareable=True, restores_into="lab",
          intro="A template with {placeholders}, a table of inputs, variants side by side; "
                "every cell is graded by the checks you pick."),
     Page("history", "History", ":material/history:", "pages/5_History.py", "Library",

@@ -443,7 +443,8 @@ def restore_picker(disabled: bool) -> None:
                         format_func=lambda i: _run_label(by_id[i]), disabled=disabled)
     if st.button("Restore", key=f"{PAGE}:restore", icon=":material/restore:",
                  disabled=disabled, help="Template, inputs, variants, graders and the grid."):
-        restore(by_id[pick])
+        if restore(by_id[pick]):
+            st.rerun()
 
 
 def _run_label(run: history.Run) -> str:
@@ -453,7 +454,11 @@ def _run_label(run: history.Run) -> str:
             + (f", {failed} failed" if failed else "") + f" · {run.title or ''}")
 
 
-def restore(run: history.Run) -> None:
+def restore(run: history.Run) -> bool:
+    """A recorded lab, grid and all, into the page's state (nothing is sent): True when
+    the page may show it, False (having said why) when the record cannot be read.
+
+    Both the page's "Earlier" control and History's Restore use it."""
     try:
         if run.unreadable:
             raise lab_setup.SetupError(run.error or "the record cannot be read")
@@ -461,8 +466,8 @@ def restore(run: history.Run) -> None:
         p = lab_plan.make_plan(setup)
     except (lab_setup.SetupError, lab_plan.PlanError) as exc:
         alerts.error(f"Lab #{run.id} cannot be restored: {exc}")
-        return
+        return False
     apply_setup(setup)
     st.session_state[RUN] = None
     st.session_state[SHOWN] = (p, lab_plan.results_from_outputs(p, run.outputs))
-    st.rerun()
+    return True

@@ -3,6 +3,7 @@ import re
 
 import pytest
 
+from lib.page_registry import page
 from lib.saved import History, sharelink
 from lib.ui import state
 from tests.support.pages import open_page
@@ -124,6 +125,33 @@ def test_restoring_an_earlier_lab_brings_back_setup_and_grid(local):
     assert _cell_texts(again) == before and not _prompts(local)
     assert again.text_area(key="w:lab:template").value == "On {topic}:"
     assert any("· restored" in c.value for c in again.caption)
+
+
+def test_history_restore_opens_the_lab_page_with_the_whole_lab_and_sends_nothing(local):
+    first = open_page("pages/7_Prompt_lab.py")
+    first.text_area(key="w:lab:template").set_value("About {topic}:").run()
+    first.text_area(key="lab:paste").set_value("topic,expected\nsockets,s\npipes,p\n")
+    first.button(key="lab:paste_go").click().run()
+    first.slider(key="w:lab-v1.temperature.0").set_value(0.0).run()
+    first.selectbox(key="lab:g_kind").set_value("contains").run()
+    first.selectbox(key="lab:g_column").set_value("topic").run()
+    first.button(key="lab:g_add").click().run()
+    _run(first)
+    grid, graders = _cell_texts(first), first.session_state["lab:graders"]
+    at = open_page("playground.py")
+    at.switch_page(page("history").file).run()
+    local.clear_requests()
+    at.button(key="history:restore").click().run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == page("lab").title
+    assert at.text_area(key="w:lab:template").value == "About {topic}:"
+    assert at.session_state["lab:rows"] == [{"topic": "sockets", "expected": "s"},
+                                            {"topic": "pipes", "expected": "p"}]
+    assert at.session_state["lab-v1.values"]["temperature"] == 0.0
+    assert at.session_state["lab:graders"] == graders and len(graders) == 2
+    assert _cell_texts(at) == grid and len(grid) == 4
+    assert any("· restored" in c.value for c in at.caption)
+    assert not _prompts(local)
 
 
 def test_a_share_link_carries_the_lab_or_says_it_does_not_fit(at, local):

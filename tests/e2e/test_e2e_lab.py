@@ -54,18 +54,22 @@ def test_an_uploaded_csv_runs_on_two_variants_graded_and_restores_from_history(
     page.screenshot(path=str(screenshot_dir / "lab.png"))
     grid = _cells_text(page, 3, 2)
 
-    later = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
-    try:
-        open_app(later, app_server.url, "Prompt_lab")
-        fresh_backend.clear_requests()
-        later.get_by_role("button", name="Earlier").click()
-        later.get_by_role("button", name="Restore", exact=True).click()
-        wait_for_app(later)
-        expect(later.get_by_text(re.compile(r"6 requests · restored"))).to_be_visible()
-        assert _cells_text(later, 3, 2) == grid and not _prompts(fresh_backend)
-        assert_no_exception(later)
-    finally:
-        later.context.close()
+    # Restored in a new session, from the page's "Earlier" and from History's Restore.
+    for start, earlier in (("Prompt_lab", True), ("History", False)):
+        later = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
+        try:
+            open_app(later, app_server.url, start)
+            fresh_backend.clear_requests()
+            if earlier:
+                later.get_by_role("button", name="Earlier").click()
+            later.get_by_role("button", name="Restore", exact=True).click()
+            expect(later.get_by_role("heading", name="Prompt lab").first).to_be_visible()
+            wait_for_app(later)
+            expect(later.get_by_text(re.compile(r"6 requests · restored"))).to_be_visible()
+            assert _cells_text(later, 3, 2) == grid and not _prompts(fresh_backend)
+            assert_no_exception(later)
+        finally:
+            later.context.close()
 
 
 def test_stop_mid_run_keeps_the_finished_cells(app_server, page, fresh_backend):
