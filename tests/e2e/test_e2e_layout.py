@@ -47,9 +47,19 @@ def _in_view(page, locator) -> None:
     assert 0 <= box["y"] and box["y"] + min(box["height"], 24) <= page.viewport_size["height"], box
 
 
-def _one_button(page, start: str, running: bool) -> None:
+def _one_button(page, start: str, running: bool, idle_y: float) -> None:
+    """Stop while running, else ``start``: one of them only, where ``start`` sat idle."""
     expect(button(page, "Stop")).to_have_count(1 if running else 0)
     expect(button(page, start)).to_have_count(0 if running else 1)
+    assert _y(button(page, "Stop" if running else start)) == idle_y
+
+
+def _stop(page, start: str, idle_y: float) -> None:
+    """Stop the run; ``start`` comes back alone, in the same place."""
+    button(page, "Stop").click()
+    expect(button(page, start)).to_be_visible()
+    wait_for_app(page)
+    _one_button(page, start, running=False, idle_y=idle_y)
 
 
 def test_completions_streams_in_view_under_one_button_that_stays_put(
@@ -62,16 +72,11 @@ def test_completions_streams_in_view_under_one_button_that_stays_put(
     button(page, "Generate").click()
     text = card(page).locator(".ct:not(.ct-wait)").first
     expect(text).not_to_have_text("", timeout=20_000)
-    _one_button(page, "Generate", running=True)
-    assert _y(button(page, "Stop")) == idle_y
+    _one_button(page, "Generate", running=True, idle_y=idle_y)
     _in_view(page, page.locator(".st-key-choice-0-text"))   # the card's text box
     size = page.viewport_size
     page.screenshot(path=str(screenshot_dir / f"layout_completions_{size['width']}.png"))
-    button(page, "Stop").click()
-    expect(button(page, "Generate")).to_be_visible()
-    wait_for_app(page)
-    _one_button(page, "Generate", running=False)
-    assert _y(button(page, "Generate")) == idle_y
+    _stop(page, "Generate", idle_y)
     assert card_text(page).strip()
     assert_no_exception(page)
 
@@ -110,19 +115,14 @@ def test_compare_headers_name_the_model_and_outputs_start_level_in_view(
     button(page, "Compare").click()
     for i in range(3):
         expect(card(page, prefix=f"col{i}-").locator(".ct").first).to_be_visible()
-    _one_button(page, "Compare", running=True)
-    assert _y(button(page, "Stop")) == idle_y
+    _one_button(page, "Compare", running=True, idle_y=idle_y)
     tops = {_y(card(page, prefix=f"col{i}-")) for i in range(3)}
     assert len(tops) == 1, tops
     for i in range(3):
         _in_view(page, page.locator(f".st-key-col{i}-choice-0-text"))
     size = page.viewport_size
     page.screenshot(path=str(screenshot_dir / f"layout_compare_{size['width']}.png"))
-    button(page, "Stop").click()
-    expect(button(page, "Compare")).to_be_visible()
-    wait_for_app(page)
-    _one_button(page, "Compare", running=False)
-    assert _y(button(page, "Compare")) == idle_y
+    _stop(page, "Compare", idle_y)
     button(page, "Compare").click()  # a second run streams in the first one's place
     expect(card(page, prefix="col0-").filter(has_text="streaming…")).to_have_count(1)
     for i in range(3):
