@@ -26,7 +26,7 @@ def _isolated_env(monkeypatch, tmp_path_factory):
 @pytest.fixture(scope="session")
 def backend():
     from lib.local_backend import LocalBackend
-    b = LocalBackend(port=0, tokens_per_second=0, control=True).start()
+    b = LocalBackend(port=0, tokens_per_second=0, control=True, preload=True).start()
     yield b
     b.stop()
 

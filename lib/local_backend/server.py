@@ -422,13 +422,17 @@ class LocalBackend:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, tokens_per_second: float = 60.0,
                  *, control: bool = False, control_token: str | None = None,
-                 header_timeout: float = HEADER_TIMEOUT):
+                 header_timeout: float = HEADER_TIMEOUT, preload: bool = False):
         """``control`` serves the ``/_local/`` endpoints to holders of ``control_token``
-        (a fresh random one unless a parent process chose it); without it they are 404."""
+        (a fresh random one unless a parent process chose it); without it they are 404.
+        ``preload`` loads the text models on a background thread at start, for a server
+        that will surely generate (a test session): its first completion then does not
+        wait for them."""
         self.host = host
         self.port = port
         self.control_token = (control_token or secrets.token_urlsafe(32)) if control else None
         self.header_timeout = header_timeout
+        self.preload = preload
         self.settings = Settings(tokens_per_second=tokens_per_second)
         self.faults = FaultQueue()
         self._images = None  # the image store, made with the first image request
@@ -439,9 +443,9 @@ class LocalBackend:
         self._lock = threading.Lock()
 
     def start(self) -> "LocalBackend":
-        """Serve in a daemon thread (idempotent). The text models load (from the disk cache,
-        else trained) with the first completion: a server that lists models or makes images
-        never holds them (issue 14: 40 MB and the start-up's CPU)."""
+        """Serve in a daemon thread (idempotent). Unless preloaded, the text models load
+        (from the disk cache, else trained) with the first completion: a server that lists
+        models or makes images never holds them (issue 14: 40 MB and the start-up's CPU)."""
         with self._lock:
             if self._server is not None:
                 return self
@@ -452,6 +456,10 @@ class LocalBackend:
             self._server = server
             threading.Thread(target=server.serve_forever, name="local-backend",
                              daemon=True).start()
+            if self.preload:
+                from .demo_models import text_models
+                threading.Thread(target=text_models, name="local-backend-train",
+                                 daemon=True).start()
         return self
 
     @property
