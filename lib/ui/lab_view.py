@@ -456,9 +456,14 @@ def _run_label(run: history.Run) -> str:
 
 def restore(run: history.Run) -> bool:
     """A recorded lab, grid and all, into the page's state (nothing is sent): True when
-    the page may show it, False (having said why) when the record cannot be read.
+    the page may show it, False (having said why) when it cannot be restored.
 
-    Both the page's "Earlier" control and History's Restore use it."""
+    Both the page's "Earlier" control and History's Restore use it. A lab still running
+    is not replaced: its cells would go on being sent with no grid and no Stop for them."""
+    if (current := st.session_state.get(RUN)) is not None and current.running:
+        alerts.warning("A lab is running: stop it on the Prompt lab page, or let it end, "
+                       "before restoring another.")
+        return False
     try:
         if run.unreadable:
             raise lab_setup.SetupError(run.error or "the record cannot be read")

@@ -3,6 +3,8 @@ import re
 
 import pytest
 
+from lib.api.client import Client
+from lib.lab.plan import LabRun
 from lib.page_registry import page
 from lib.saved import History, sharelink
 from lib.ui import state
@@ -152,6 +154,24 @@ def test_history_restore_opens_the_lab_page_with_the_whole_lab_and_sends_nothing
     assert _cell_texts(at) == grid and len(grid) == 4
     assert any("· restored" in c.value for c in at.caption)
     assert not _prompts(local)
+
+
+def test_history_restore_leaves_a_running_lab_alone(local):
+    at = open_page("playground.py")
+    at.switch_page(page("lab").file).run()
+    plan = _run(at).plan
+    local.configure(tokens_per_second=5)
+    running = LabRun(lambda: Client(api_key="", base_url=local.base_url), plan).start()
+    try:
+        at.session_state["lab:run"] = running
+        at.switch_page(page("history").file).run()
+        at.button(key="history:restore").click().run()
+        assert any("A lab is running: stop it" in shown(w) for w in at.warning)
+        assert at.title[0].value == page("history").title
+        assert at.session_state["lab:run"] is running and running.running
+    finally:
+        running.stop()
+        running.join(30)
 
 
 def test_a_share_link_carries_the_lab_or_says_it_does_not_fit(at, local):
