@@ -28,10 +28,16 @@ from lib.text.stream_run import ChoiceView, RunView, StreamRun
 from lib.ui import account, alerts
 from lib.ui.text import shown
 
-# Frames per second by stream speed: a stream at reading speed gets 20, so each token shows
-# within ~50 ms; a fast one (a fast model, n > 1) gets 10, which still reads as smooth and
-# is where the bytes and CPU would otherwise go. A choice's last token is drawn at once.
-FRAME_RATES = ((150, 20), (float("inf"), 10))  # (below tokens/s, frames/s)
+# Frames per second by stream speed. Each frame costs the server a Streamlit delta per
+# changed element (the floor of its CPU per stream), so a stream of 20 tokens/s or more,
+# reading speed included, gets 10: a token shows within ~100 ms, which still reads as
+# smooth, at half the deltas of 20. A slower one gets 20, which costs nothing more (it has
+# fewer tokens than frames) and shows each token at once. A choice's last token is drawn
+# at once.
+FRAME_RATES = ((20, 20), (float("inf"), 10))  # (below tokens/s, frames/s)
+# A card's header (token count, tok/s) is redrawn at most this often while only its
+# numbers change: redrawn with every frame it doubled the deltas of a stream.
+HEADER_INTERVAL_S = 1.0
 FINAL_FRAME_HEADSTART_S = 0.05
 COMMIT_MIN_CHARS = 200     # a finished line block shorter than this stays in the tail
 # While nothing arrives, a "waiting" line is refreshed this often. Streamlit acts on a click
@@ -89,7 +95,8 @@ def card_caption(c: ChoiceView, running: bool) -> str:
 class ChoiceCard:
     """The slots of one choice's card, drawn once per script run and then updated."""
 
-    def __init__(self, index: int, prefix: str = ""):
+    def __init__(self, index: int, prefix: str = "",
+                 clock: Callable[[], float] = time.monotonic):
         # ``prefix`` keeps element keys unique when several runs share a page (Compare).
         self.box = st.container(key=f"{prefix}choice-{index}", border=True)
         with self.box:
@@ -100,6 +107,9 @@ class ChoiceCard:
         self.committed = 0        # characters already shown in committed blocks
         self.shown_tail: str | None = None
         self.shown_header: str | None = None
+        self.header_state: tuple | None = None
+        self.header_at = 0.0
+        self.clock = clock
         self.state: tuple | None = None
 
     def update(self, c: ChoiceView, running: bool, error: str | None = None) -> None:
@@ -108,12 +118,7 @@ class ChoiceCard:
         if state == self.state:
             return
         self.state = state
-        # The header is redrawn in the same frame as the body: a throttled header said
-        # "streaming… · 0 tokens" over text already shown.
-        header = f"Choice {c.index} · " + card_caption(c, running)
-        if header != self.shown_header:
-            self.header.markdown(header)
-            self.shown_header = header
+        self._draw_header(c, running)
         text = c.text
         cut = text.rfind("\n", self.committed)
         if cut - self.committed >= COMMIT_MIN_CHARS:
@@ -126,6 +131,20 @@ class ChoiceCard:
         if markup != self.shown_tail:
             self.tail.html(markup)
             self.shown_tail = markup
+
+    def _draw_header(self, c: ChoiceView, running: bool) -> None:
+        """Redraw the header in the same frame as the body when the choice's state changes
+        or its first text comes (a header held back said "streaming… · 0 tokens" over text
+        already shown), else only every ``HEADER_INTERVAL_S``: just its numbers moved."""
+        header_state = (c.finish_reason, running, c.token_count > 0)
+        now = self.clock()
+        if header_state == self.header_state and now - self.header_at < HEADER_INTERVAL_S:
+            return
+        header = f"Choice {c.index} · " + card_caption(c, running)
+        if header != self.shown_header:
+            self.header.markdown(header)
+            self.shown_header = header
+        self.header_state, self.header_at = header_state, now
 
     def _commit(self, block: str) -> None:
         # The tail's element becomes the finished block (sent once); a new tail opens below.

@@ -1,6 +1,7 @@
 """The stream renderer's pacing and its text escaping (the drawing itself is in AppTest/e2e)."""
 from lib.text.stream_run import ChoiceView
-from lib.ui.stream_view import empty_note, frame_interval, text_html
+from lib.ui.stream_view import (HEADER_INTERVAL_S, ChoiceCard, empty_note, frame_interval,
+                                text_html)
 
 
 def _empty(finish_reason, done=True):
@@ -9,8 +10,46 @@ def _empty(finish_reason, done=True):
 
 
 def test_frames_are_batched_more_the_faster_the_stream():
-    assert frame_interval(0, 0.0) == frame_interval(100, 1.0) == 1 / 20
+    assert frame_interval(0, 0.0) == frame_interval(10, 1.0) == 1 / 20
     assert frame_interval(2000, 1.0) == 1 / 10
+
+
+def test_a_reading_speed_stream_gets_ten_frames_a_second():
+    """Each frame costs the server a delta per element: 50 tok/s needs no more than 10."""
+    assert frame_interval(50, 1.0) == 1 / 10
+
+
+class Slot:
+    """Records what a card sends to one of its elements."""
+
+    def __init__(self):
+        self.sent: list[str] = []
+
+    def markdown(self, body: str) -> None:
+        self.sent.append(body)
+
+    html = markdown
+
+
+def _streamed(tokens: int, finish_reason=None):
+    return ChoiceView(index=0, text="word " * tokens, tokens=(), token_count=tokens,
+                      finish_reason=finish_reason, seed=None, ttft=0.1, tokens_per_s=50.0,
+                      version=tokens, done=finish_reason is not None)
+
+
+def test_a_card_redraws_its_header_once_a_second_and_its_text_every_frame():
+    now = [0.0]
+    card = ChoiceCard(0, clock=lambda: now[0])
+    card.header, card.tail = Slot(), Slot()
+    for tokens in range(1, 21):          # 20 frames, 10 a second
+        card.update(_streamed(tokens), running=True)
+        now[0] += 0.1
+    assert len(card.tail.sent) == 20
+    # The first text's header at once (never "0 tokens" over text), then one a second.
+    assert len(card.header.sent) <= 1 + 2 / HEADER_INTERVAL_S
+    assert "1 tokens" in card.header.sent[0]
+    card.update(_streamed(21, "length"), running=False)   # the end, at once
+    assert "length" in card.header.sent[-1] and "21 tokens" in card.header.sent[-1]
 
 
 def test_model_text_becomes_escaped_text_with_its_whitespace():
