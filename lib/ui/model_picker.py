@@ -154,7 +154,7 @@ def model_picker(page: str, endpoint: Endpoint, conn: Connection,
         values["model"] = _default_model(conn, ids)
     pick_key, other_key = f"{state.WIDGET_PREFIX}{page}.model.pick", f"{page}.model.other"
     typed = st.session_state.get(other_key) or values["model"] not in names
-    st.session_state[pick_key] = OTHER if typed else values["model"]
+    state.refresh(pick_key, OTHER if typed else values["model"])
 
     def picked() -> None:
         st.session_state[other_key] = st.session_state[pick_key] == OTHER

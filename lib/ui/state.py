@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from lib.catalogue import Endpoint
 
@@ -25,8 +26,32 @@ def persistent(key: str, default: Any) -> str:
     if key not in state:
         state[key] = default
     widget_key = WIDGET_PREFIX + key
-    state[widget_key] = state[key]
+    refresh(widget_key, state[key])
     return widget_key
+
+
+def refresh(widget_key: str, value: Any) -> None:
+    """Give a widget ``value`` unless the browser already shows it. Any write marks the
+    widget as set by code, and the browser then re-applies its value on that rerun:
+    writing every widget on every rerun made a slider touch cost twice a plain page's
+    (issue 14). A widget the browser did not send (absent from the last run: Custom before
+    its base URL is typed) is always written, or it would come back at its empty default."""
+    state = st.session_state
+    if not _browser_holds(widget_key) or state[widget_key] != value:
+        state[widget_key] = value
+
+
+def _browser_holds(widget_key: str) -> bool:
+    """Whether the browser sent this widget's value for this run (it was on screen in the
+    last one). Read from Streamlit's session state; False where it cannot be read, so the
+    value is then written as before."""
+    ctx = get_script_run_ctx()
+    inner = getattr(getattr(ctx, "session_state", None), "_state", None)
+    ids = getattr(getattr(inner, "_key_id_mapper", None), "_key_id_mapping", None)
+    sent = getattr(getattr(inner, "_new_widget_state", None), "states", None)
+    if not isinstance(ids, dict) or not isinstance(sent, dict):
+        return False
+    return ids.get(widget_key) in sent
 
 
 def sync(key: str) -> None:
@@ -52,7 +77,7 @@ def bind_param(page: str, endpoint: Endpoint, name: str) -> str:
     if name not in values:
         values[name] = endpoint[name].fresh_default()
     widget_key = f"{WIDGET_PREFIX}{page}.{name}.{version(page)}"
-    st.session_state[widget_key] = values[name]
+    refresh(widget_key, values[name])
     return widget_key
 
 

@@ -183,7 +183,7 @@ def _edit_row(page: str, name: str, row_id: int, field: str | None, widget_key: 
 def _row_widget(page: str, p: Param, row: list, field: str | None, draw, **options) -> None:
     """One field of one row, refreshed from the row before drawing (as ``bind_param``)."""
     key = f"{state.WIDGET_PREFIX}{page}.{p.name}.{row[0]}.{field or 'url'}"
-    st.session_state[key] = row[1] if field is None else row[1][field]
+    state.refresh(key, row[1] if field is None else row[1][field])
     draw(key=key, on_change=_edit_row, args=(page, p.name, row[0], field, key), **options)
 
 
