@@ -98,9 +98,9 @@ def _string_list_editor(page: str, endpoint: Endpoint, p: Param, label: str,
     """One stop sequence per line; ``\\n`` and ``\\t`` are typed as escapes."""
     values = state.page_values(page, endpoint)
     key = f"{state.WIDGET_PREFIX}{page}.{p.name}.{state.version(page)}"
-    # Written on every run, as state.bind_param does: a text set once came back empty from
-    # the browser after runs that did not draw it (Custom before its base URL is typed),
-    # and the empty text then replaced a share link's stop sequences.
+    # Written on every run: a text set only once came back empty from the browser after
+    # runs that did not draw it (Custom before its base URL is typed), and the empty text
+    # then replaced a share link's stop sequences.
     st.session_state[key] = st.session_state.get(
         key, "\n".join(_escape(s) for s in values.get(p.name) or []))
     text = st.text_area(label, key=key, height=80, disabled=disabled,
