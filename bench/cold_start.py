@@ -101,6 +101,9 @@ class Start:
     rss_mb: float
     cpu_s: float      # server CPU from spawning to the first page rendered
     pages_s: dict[str, float] = field(default_factory=dict)
+    # Server CPU of each visit (seconds): on a shared machine steadier than its wall time.
+    pages_cpu_s: dict[str, float] = field(default_factory=dict)
+    second_cpu_s: dict[str, float] = field(default_factory=dict)
     page_errors: dict[str, str] = field(default_factory=dict)
     second_s: dict[str, float] = field(default_factory=dict)
     rss_all_pages_mb: float = 0.0
@@ -161,36 +164,46 @@ def wait_drawn(page, marks) -> None:
     expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=TIMEOUT_S * 1000)
 
 
-def visit_pages(page, url: str, pages=PAGES) -> tuple[dict[str, float], dict[str, str]]:
-    """Seconds from clicking each page's sidebar link (on the home page) to it being drawn,
-    and the error of each page whose script raised."""
-    times, errors = {}, {}
+@dataclass
+class Visits:
+    """Of each page visited: seconds from clicking its link to it being drawn, the server's
+    CPU seconds in that time, and the error of each page whose script raised."""
+    wall: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def visit_pages(page, url: str, pid: int, pages=PAGES) -> Visits:
+    """Each page by its sidebar link from the home page, until it is drawn, then home."""
+    visits = Visits()
     for name, mark in pages:
         link = page.locator(f"{NAV} a[href='{name}'], {NAV} a[href$='/{name}']").first
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), server_cpu_s(pid)
         link.click()
         page.wait_for_url(f"**/{name}", timeout=TIMEOUT_S * 1000)
         try:
             wait_drawn(page, (mark,))
-            times[name] = time.perf_counter() - began
+            visits.wall[name] = time.perf_counter() - began
+            visits.cpu[name] = server_cpu_s(pid) - cpu
         except PageError as exc:
-            errors[name] = str(exc)
+            visits.errors[name] = str(exc)
         if name != "Presenter":
             page.locator(f"{NAV} a[data-testid$='NavLink']").first.click()  # Home
             page.wait_for_url(url.rstrip("/") + "/", timeout=TIMEOUT_S * 1000)
             wait_drawn(page, APP.marks)
-    return times, errors
+    return visits
 
 
 def tour(browser, page, url: str, pid: int, start: Start) -> None:
     """Every page once (Presenter last: it hides the sidebar), the switched ones a second
     time, then the memory of all that, and of each further idle session on the home page."""
     *others, presenter = PAGES
-    start.pages_s, start.page_errors = visit_pages(page, url, others)
-    start.second_s, _ = visit_pages(page, url, [p for p in PAGES if p[0] in SWITCHED])
-    last, last_error = visit_pages(page, url, [presenter])
-    start.pages_s.update(last)
-    start.page_errors.update(last_error)
+    first = visit_pages(page, url, pid, others)
+    second = visit_pages(page, url, pid, [p for p in PAGES if p[0] in SWITCHED])
+    last = visit_pages(page, url, pid, [presenter])
+    start.pages_s, start.pages_cpu_s = first.wall | last.wall, first.cpu | last.cpu
+    start.page_errors = first.errors | last.errors
+    start.second_s, start.second_cpu_s = second.wall, second.cpu
     rss = start.rss_all_pages_mb = server_rss_mb(pid)
     contexts = []
     try:
@@ -314,17 +327,23 @@ def report(starts: dict[str, list[Start]]) -> str:
                      f"{median(a) / median(h):.1f}x |")
     lines += ["", "Visits of each page from the home page (same session, sidebar link "
               "clicked until the page is fully rendered):", "",
-              "| page | first visit median ms | min–max ms | second visit median ms | failed |",
-              "|---|---|---|---|---|"]
+              "| page | first visit median ms | min–max ms | second visit median ms "
+              "| server CPU first / second visit, ms | failed |",
+              "|---|---|---|---|---|---|"]
+
+    def ms(values: list[float]) -> str:
+        return f"{median(values) * 1000:.0f}" if values else "–"
+
     for name, _ in PAGES:
         values = [s.pages_s[name] * 1000 for s in app if name in s.pages_s]
-        again = [s.second_s[name] * 1000 for s in app if name in s.second_s]
+        again = [s.second_s[name] for s in app if name in s.second_s]
         errors = sorted({s.page_errors[name] for s in app if name in s.page_errors})
         if values:
             cells = f"{median(values):.0f} | {min(values):.0f}–{max(values):.0f}"
         else:
             cells = "– | –"
-        cells += f" | {median(again):.0f}" if again else " | –"
+        cells += (f" | {ms(again)} | {ms([s.pages_cpu_s[name] for s in app if name in s.pages_cpu_s])}"
+                  f" / {ms([s.second_cpu_s[name] for s in app if name in s.second_cpu_s])}")
         failed = f"{len(app) - len(values)} of {len(app)}: {'; '.join(errors)}" if errors else "–"
         lines.append(f"| {name} | {cells} | {failed} |")
     return "\n".join(lines)
