@@ -6,7 +6,7 @@ from lib.text import StreamRun
 from lib.ui import alerts, presenter_view as view, stream_view
 from lib.ui.form import param_form
 from lib.ui.model_picker import find_model
-from lib.ui.shell import page_shell
+from lib.ui.shell import RUN_START, page_shell
 
 PAGE = view.PAGE
 RUN = f"{PAGE}:run"
@@ -31,16 +31,19 @@ if scenes:
 form = param_form(PAGE, COMPLETIONS, ["prompt"], label="Prompt", height=160)
 run = st.session_state.get(RUN)
 running = run is not None and run.running
-# Generate starts the run before the button is drawn, so this very run shows Stop.
-if view.generate_pressed() and not running:
-    body = form.body
-    if body is None:
-        alerts.error(form.problem)
-    else:
-        record = stream_view.record_completion(conn, view.SOURCE_PAGE, body,
-                                              find_model(conn, body["model"]))
-        run = StreamRun(conn.client, body, on_finish=record).start()
-        st.session_state[RUN], running = run, True
+# Generate starts the run before the button is drawn, so this very run shows Stop; what
+# starting draws (a message, the model list's loading slot) sits in the run-start
+# container, which takes no room unless it holds a message, so the button stays put.
+with st.container(key=RUN_START):
+    if view.generate_pressed() and not running:
+        body = form.body
+        if body is None:
+            alerts.error(form.problem)
+        else:
+            record = stream_view.record_completion(conn, view.SOURCE_PAGE, body,
+                                                  find_model(conn, body["model"]))
+            run = StreamRun(conn.client, body, on_finish=record).start()
+            st.session_state[RUN], running = run, True
 view.action_button(run, running)
 
 playback = st.session_state.pop(view.PLAYBACK, None)

@@ -95,3 +95,20 @@ def test_leaving_returns_to_completions_in_the_same_tab(presenter):
     presenter.get_by_role("link", name="Leave presenter mode").click()
     expect(presenter.get_by_role("heading", name="Completions").first).to_be_visible()
     assert len(presenter.context.pages) == 1
+
+
+def _y(locator) -> float:
+    box = locator.bounding_box()
+    assert box is not None
+    return box["y"]
+
+
+def test_stop_takes_generates_place_and_generate_comes_back_there(presenter, fresh_backend):
+    """What starting a scene draws (the model list's loading slot, for the price) must not
+    push the button down under the speaker's pointer."""
+    idle_y = _y(button(presenter, "Generate"))
+    _streaming(presenter, fresh_backend)
+    assert _y(stop_button(presenter)) == idle_y
+    stop_button(presenter).click()
+    _stopped(presenter)
+    assert _y(button(presenter, "Generate")) == idle_y
