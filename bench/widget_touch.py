@@ -41,20 +41,26 @@ RESULTS = ROOT / "bench" / "results" / "widget_touch.md"
 TARGET = 1.5
 SLIDER = "Temperature"
 
-# Stamps each keydown, and the end of the first rerun that started after it.
+# Stamps each keydown, and the end of the first rerun that started after it. Every state
+# the attribute went through is read from the records (each holds the value before its
+# change): a fast rerun's "running" and "notRunning" can come in one batch, and reading
+# only the attribute's last value then missed the start and waited forever.
 TOUCH_JS = """() => {
   window.__t0 = 0; window.__running = 0; window.__done = 0;
   document.addEventListener("keydown", () => {
     window.__t0 = performance.now(); window.__running = 0; window.__done = 0;
   }, true);
   const app = document.querySelector("[data-testid='stApp']");
-  new MutationObserver(() => {
-    const state = app.getAttribute("data-test-script-state");
+  const ATTR = "data-test-script-state";
+  new MutationObserver((records) => {
     if (!window.__t0) return;
-    if (state === "running") window.__running = performance.now();
-    else if (state === "notRunning" && window.__running && !window.__done)
-      window.__done = performance.now();
-  }).observe(app, {attributes: true, attributeFilter: ["data-test-script-state"]});
+    const states = records.slice(1).map((r) => r.oldValue).concat([app.getAttribute(ATTR)]);
+    for (const state of states) {
+      if (state === "running") window.__running = performance.now();
+      else if (state === "notRunning" && window.__running && !window.__done)
+        window.__done = performance.now();
+    }
+  }).observe(app, {attributes: true, attributeFilter: [ATTR], attributeOldValue: true});
 }"""
 
 
