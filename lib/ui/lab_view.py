@@ -46,10 +46,14 @@ DEFAULT_ROWS = [{"topic": "parsing", "expected": ""}, {"topic": "files", "expect
                 {"topic": "threads", "expected": ""}]
 DEFAULT_GRADERS = [lab_graders.Grader(lab_graders.MAX_WORDS, number=20).to_json()]
 TEXT_COLUMN = "(text)"
-FRAME_S = 0.25                   # seconds between frames while the grid fills
+FRAME_S = 0.5                    # seconds between frames while the grid fills
 CELL_CSS = """<style>
 [class*="st-key-lab-cell-"] .ct{max-height:9em;overflow-y:auto;font-size:.9rem}
 [class*="st-key-lab-cell-"] p{margin-bottom:.2rem}
+.lab-meta{font-size:.8rem;opacity:.8;margin-bottom:.2rem}
+.lab-bd{border-radius:.25rem;padding:0 .3rem;white-space:nowrap}
+.lab-pass{background:rgba(33,195,84,.18);color:rgb(21,130,61)}
+.lab-fail{background:rgba(255,43,43,.15);color:rgb(200,40,40)}
 </style>"""
 
 
@@ -283,26 +287,35 @@ class Grid:
     plan: LabPlan
     headers: list[Any]
     cells: list[Any]
-    drawn: set[int]
     header_texts: dict[int, str] = field(default_factory=dict)
+    cell_results: dict[int, CellResult] = field(default_factory=dict)
+    grades: dict[int, list[lab_graders.Grade] | None] = field(default_factory=dict)
 
     def update(self, results: Sequence[CellResult], final: bool = False) -> None:
-        """Draw what changed since the last frame: a header whose figures moved, a cell
-        that landed (each element update re-renders in the browser, so nothing is re-sent)."""
-        grades = lab_plan.grade_results(self.plan, results)
+        """Draw what changed since the last frame: a cell whose result did (graded then,
+        once), a header whose figures moved. Every element sent is re-rendered by the
+        browser, and a filling grid is mostly cells still waiting: redrawing those each
+        frame cost the browser 4-6× drawing the finished grid once (bench.lab_grid)."""
+        changed = [i for i, r in enumerate(results) if self.cell_results.get(i) != r]
+        graded = lab_plan.grade_results(self.plan, [results[i] for i in changed])
+        for i, g in zip(changed, graded):
+            self.cell_results[i], self.grades[i] = results[i], g
+            self._draw_cell(i, results[i], g, final)
+        grades = [self.grades[i] for i in range(len(results))]
         for v, (slot, summary) in enumerate(zip(self.headers, lab_plan.summarise(
                 self.plan, results, grades))):
             text = header_text(self.plan, v, summary)
             if self.header_texts.get(v) != text:
                 slot.markdown(text)
                 self.header_texts[v] = text
-        for i, (r, g) in enumerate(zip(results, grades)):
-            if i in self.drawn and not final:
-                continue
-            with self.cells[i].container():
-                _cell(i, r, g, self.plan, final)
-            if r.done:
-                self.drawn.add(i)
+
+    def _draw_cell(self, i: int, r: CellResult, grades: list[lab_graders.Grade] | None,
+                   final: bool) -> None:
+        if r.error is None:
+            self.cells[i].html(cell_html(r, grades, self.plan))
+            return
+        with self.cells[i].container():
+            _failed_cell(i, r.error, final)
 
 
 def header_text(p: LabPlan, v: int, s: lab_plan.VariantSummary) -> str:
@@ -328,7 +341,7 @@ def grid(p: LabPlan, results: Sequence[CellResult], *, final: bool) -> Grid:
             with line[v + 1]:
                 with st.container(key=f"lab-cell-{r}-{v}", border=True):
                     cells[p.index(r, v)] = st.empty()
-    g = Grid(p, headers, cells, set())
+    g = Grid(p, headers, cells)
     g.update(results, final=final)
     return g
 
@@ -339,23 +352,24 @@ def _inputs_html(r: int, row: dict[str, str]) -> str:
     return f'<div class="ct" style="font-size:.85rem">#{r + 1}{parts}</div>'
 
 
-def _cell(i: int, r: CellResult, grades: list[lab_graders.Grade] | None, p: LabPlan,
-          final: bool) -> None:
+def cell_html(r: CellResult, grades: list[lab_graders.Grade] | None, p: LabPlan) -> str:
+    """A cell that is waiting or has its output, as one element: its latency, tokens and
+    grade badges over its text, all escaped (one element per cell keeps a frame cheap)."""
     if not r.done:
-        st.caption("waiting…")
-        return
-    if r.error is not None:
-        alerts.error(r.error, icon=":material/error:")
-        if final:
-            st.button("Re-run", key=f"{PAGE}:rerun:{i}", icon=":material/refresh:",
-                      on_click=press_rerun, args=(i,), help="Send this cell again, alone.")
-        return
-    marks = " ".join(grade_badge(p.setup.graders[n], g) for n, g in enumerate(grades or []))
+        return stream_view.note_html("waiting…")
+    marks = "".join(grade_badge(p.setup.graders[n], g) for n, g in enumerate(grades or []))
     latency = f"{r.latency_s * 1000:.0f} ms" if r.latency_s is not None else "—"
-    st.caption(f"{latency} · {r.tokens if r.tokens is not None else '—'} tokens"
-               + (f" · {marks}" if marks else ""))
-    st.html(stream_view.text_html(r.text) if r.text else
-            stream_view.note_html("(no text)"))
+    tokens = r.tokens if r.tokens is not None else "—"
+    return (f'<div class="lab-meta">{latency} · {tokens} tokens{marks}</div>'
+            + (stream_view.text_html(r.text) if r.text else stream_view.note_html("(no text)")))
+
+
+def _failed_cell(i: int, error: str, final: bool) -> None:
+    """A failed cell keeps its error; the finished grid offers to send it again, alone."""
+    alerts.error(error, icon=":material/error:")
+    if final:
+        st.button("Re-run", key=f"{PAGE}:rerun:{i}", icon=":material/refresh:",
+                  on_click=press_rerun, args=(i,), help="Send this cell again, alone.")
 
 
 def grade_badge(grader: lab_graders.Grader, g: lab_graders.Grade) -> str:
@@ -363,17 +377,18 @@ def grade_badge(grader: lab_graders.Grader, g: lab_graders.Grade) -> str:
     words = f"{'pass' if g.passed else 'fail'}: {grader.label()}"
     if g.note and not g.passed:
         words += f" ({g.note})"
-    # Inside a badge, ] would end it early: shown() escapes Markdown, not the badge's bracket.
-    return f":{'green' if g.passed else 'red'}-badge[{shown(words).replace(']', chr(0x2019))}]"
+    kind = "pass" if g.passed else "fail"
+    return f' <span class="lab-bd lab-{kind}">{html.escape(words, quote=True)}</span>'
 
 
 def follow(run: LabRun, bar, g: Grid) -> None:
     """The progress bar and the grid, redrawn as cells land, until the run ends.
 
-    A cell lands whole (it is not streamed token by token), so a frame every
-    ``FRAME_S`` batches the cells that landed meanwhile into one update: at 4 frames a
-    second a landed cell still shows at once to the eye. (bench.lab_grid measures what
-    filling costs the browser against drawing the finished grid once.)"""
+    A cell lands whole (it is not streamed token by token) and a pool of workers lands a
+    few a second, so a frame every ``FRAME_S`` batches the cells that landed meanwhile
+    into one update: each frame costs the browser a render of the page whatever it holds,
+    and half a second is still prompt for a cell that itself took a second or more. (bench.lab_grid
+    measures what filling costs the browser against drawing the finished grid once.)"""
     total = run.sending
     shown_done = [-1]
 
