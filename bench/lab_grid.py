@@ -175,13 +175,16 @@ def report(lib: LibRun, runs: list[BrowserRun], rows: int, max_tokens: int) -> s
              f"(slowest {lib.slowest_s * 1000:.0f} ms) | {lib.wall_s / lib.ideal_s:.2f} | "
              f"{lib.floor_s:.1f} s | {lib.wall_s / lib.floor_s:.2f} |", "",
              "## Browser-side cost: filling vs drawing once", "",
-             "| what | seconds | browser CPU | app server CPU |", "|---|---|---|---|"]
+             "| what | seconds | browser CPU | browser cores (CPU ÷ seconds) | app server CPU |",
+             "|---|---|---|---|---|"]
     lines += [f"| {r.what} | {r.seconds:.1f} s | {r.browser_cpu_s:.2f} s | "
-              f"{r.server_cpu_s:.2f} s |" for r in runs]
+              f"{r.browser_cpu_s / r.seconds:.2f} | {r.server_cpu_s:.2f} s |" for r in runs]
     ratio = fill.browser_cpu_s / once.browser_cpu_s if once.browser_cpu_s else float("inf")
     lines += ["", f"Filling costs the browser {ratio:.1f}× drawing the finished grid once "
               f"({fill.browser_cpu_s:.2f} s against {once.browser_cpu_s:.2f} s of CPU), "
-              f"spread over {fill.seconds:.0f} s of run."]
+              f"spread over {fill.seconds:.0f} s of run. The browser cores column tells a page "
+              "that costs the browser while it is running (whatever it draws) from frames that "
+              "cost it more than drawing the grid."]
     return "\n".join(lines) + "\n"
 
 
