@@ -20,7 +20,7 @@ from lib.saved import history
 from lib.saved.run_settings import settings_from_request
 from lib.text import replay
 from lib.text.stream_run import StreamRun
-from lib.ui import account, alerts, lab_view, state, stream_view, sweep_axes
+from lib.ui import account, alerts, lab_state, state, stream_view, sweep_axes
 from lib.ui.text import shown
 
 PAGE = "history"
@@ -115,8 +115,8 @@ def restore(run: history.Run) -> bool:
     if _refused(run, "restored"):
         return False
     target = restore_target(run)
-    if target.key == lab_view.PAGE:  # a whole lab (template, table, grid), not one request
-        return lab_view.restore(run)
+    if target.key == lab_state.PAGE:  # a whole lab (template, table, grid), not one request
+        return lab_state.restore(run)
     endpoint = ENDPOINTS[target.endpoint]
     values, pinned = settings_from_request(endpoint, run.request)
     state.restore(target.key, endpoint, values, pinned)

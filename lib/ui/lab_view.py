@@ -19,26 +19,18 @@ from lib.connection import Connection
 from lib.lab import export, graders as lab_graders, inputs, plan as lab_plan, setup as lab_setup
 from lib.lab import template as lab_template
 from lib.lab.plan import LabPlan, LabRun
-from lib.lab.setup import LabSetup, VariantSetup
-from lib.page_registry import page
+from lib.lab.setup import VariantSetup
 from lib.saved import history
 from lib.text.sweep import CellResult
 from lib.ui import account, alerts, run_estimate, state, stream_view
+from lib.ui.lab_state import (COLUMNS, EDITED, GRADERS, PAGE, ROWS, RUN, SHOWN, TABLE_VERSION,
+                              TEMPLATE, VARIANTS, apply_setup, columns_for, own_key, restore,
+                              set_rows, variant_page)
 from lib.ui.form import param_form
 from lib.ui.model_picker import model_picker
 from lib.ui.text import shown
 
-PAGE = page("lab").key
-TEMPLATE = f"{PAGE}:template"
-ROWS = f"{PAGE}:rows"            # the table the editor starts from (a CSV, a restore)
-COLUMNS = f"{PAGE}:columns"      # the editor's columns when ROWS was set
-EDITED = f"{PAGE}:edited"        # the table as last edited (kept when a load fails)
-TABLE_VERSION = f"{PAGE}:table_version"
 UPLOADED = f"{PAGE}:uploaded"    # the file id last read, so a rerun does not re-read it
-VARIANTS = f"{PAGE}:variants"
-GRADERS = f"{PAGE}:graders"      # graders as plain data (what history and links hold)
-RUN = f"{PAGE}:run"
-SHOWN = f"{PAGE}:shown"          # a restored lab: (plan, results)
 RERUN = f"{PAGE}:rerun"          # the cell index whose Re-run was pressed
 CONFIRM = f"{PAGE}:confirm"
 DEFAULT_TEMPLATE = "Explain {topic} in one line:"
@@ -55,10 +47,6 @@ CELL_CSS = """<style>
 .lab-pass{background:rgba(33,195,84,.18);color:rgb(21,130,61)}
 .lab-fail{background:rgba(255,43,43,.15);color:rgb(200,40,40)}
 </style>"""
-
-
-def variant_page(i: int) -> str:
-    return f"{PAGE}-v{i}"
 
 
 # ---------------------------------------------------------------- template and inputs
@@ -78,18 +66,6 @@ def template_box(disabled: bool) -> tuple[lab_template.Template | None, str]:
     names = ", ".join(f"`{{{v}}}`" for v in tmpl.variables)
     st.caption(f"Variables: {names}" if names else "No variables yet: add a {name}.")
     return tmpl, text
-
-
-def columns_for(variables: Sequence[str]) -> tuple[str, ...]:
-    return (*variables, inputs.EXPECTED)
-
-
-def set_rows(rows: Sequence[dict[str, str]], columns: Sequence[str]) -> None:
-    """A new table for the editor to start from (its edits start afresh)."""
-    st.session_state[ROWS] = [{c: r.get(c, "") for c in columns} for r in rows]
-    st.session_state[COLUMNS] = tuple(columns)
-    st.session_state[EDITED] = st.session_state[ROWS]
-    st.session_state[TABLE_VERSION] = st.session_state.get(TABLE_VERSION, 0) + 1
 
 
 def inputs_table(variables: Sequence[str], disabled: bool) -> inputs.Table | None:
@@ -156,10 +132,6 @@ def variant_count(disabled: bool) -> int:
     return int(st.segmented_control(
         "Variants", [1, 2, 3, 4], key=state.persistent(VARIANTS, 2), on_change=state.sync,
         args=(VARIANTS,), disabled=disabled, selection_mode="single") or 1)
-
-
-def own_key(i: int, what: str) -> str:
-    return f"{PAGE}:v{i}:{what}"
 
 
 def variant_settings(i: int, conn: Connection, shared: str, disabled: bool,
@@ -417,18 +389,6 @@ def downloads(p: LabPlan, results: Sequence[CellResult]) -> None:
 
 # ---------------------------------------------------------------- keeping it
 
-def apply_setup(setup: LabSetup) -> None:
-    """Put a lab (from the history or a link) back into the page's widgets."""
-    st.session_state[TEMPLATE] = setup.template
-    set_rows(list(setup.table.rows), columns_for(lab_template.parse(setup.template).variables))
-    st.session_state[VARIANTS] = len(setup.variants)
-    for i, v in enumerate(setup.variants):
-        st.session_state[own_key(i, "own")] = v.template is not None
-        st.session_state[own_key(i, "template")] = v.template or setup.template
-        state.restore(variant_page(i), COMPLETIONS, v.values, list(v.pinned))
-    st.session_state[GRADERS] = [g.to_json() for g in setup.graders]
-
-
 def apply_link_extra(extra: dict[str, Any] | None) -> None:
     """A share link's lab, checked, into the page; a bad one is said and changes nothing."""
     if not extra or "lab" not in extra:
@@ -467,27 +427,3 @@ def _run_label(run: history.Run) -> str:
     failed = metrics.get("failed")
     return (f"#{run.id} · {run.status} · {metrics.get('requests', '?')} cells"
             + (f", {failed} failed" if failed else "") + f" · {run.title or ''}")
-
-
-def restore(run: history.Run) -> bool:
-    """A recorded lab, grid and all, into the page's state (nothing is sent): True when
-    the page may show it, False (having said why) when it cannot be restored.
-
-    Both the page's "Earlier" control and History's Restore use it. A lab still running
-    is not replaced: its cells would go on being sent with no grid and no Stop for them."""
-    if (current := st.session_state.get(RUN)) is not None and current.running:
-        alerts.warning("A lab is running: stop it on the Prompt lab page, or let it end, "
-                       "before restoring another.")
-        return False
-    try:
-        if run.unreadable:
-            raise lab_setup.SetupError(run.error or "the record cannot be read")
-        setup = lab_setup.from_json((run.metrics or {}).get("lab"))
-        p = lab_plan.make_plan(setup)
-    except (lab_setup.SetupError, lab_plan.PlanError) as exc:
-        alerts.error(f"Lab #{run.id} cannot be restored: {exc}")
-        return False
-    apply_setup(setup)
-    st.session_state[RUN] = None
-    st.session_state[SHOWN] = (p, lab_plan.results_from_outputs(p, run.outputs))
-    return True
