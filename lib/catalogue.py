@@ -440,6 +440,29 @@ def _check_token_bias(p: Param, value: Any) -> dict[str, float]:
     return out
 
 
+def token_bias_text(bias: Mapping[str, Any]) -> str:
+    """A logit-bias map as its editor shows it: one ``token id: bias`` per line."""
+    return "\n".join(f"{token}: {float(value):g}" for token, value in bias.items())
+
+
+def parse_token_bias_text(p: Param, text: str) -> dict[str, float]:
+    """The editor's lines back into a checked map; a bad line is named, with what is
+    allowed. Blank lines are skipped; a later line for the same token wins."""
+    out: dict[str, float] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        token, sep, bias = line.partition(":")
+        try:
+            if not sep:
+                raise ValueError(f"write one 'token id: bias' per line (e.g. 50256: -100), "
+                                 f"got {_show(line)}")
+            out.update(_check_token_bias(p, {token: bias.strip()}))
+        except ValueError as exc:
+            raise ValueError(f"{p.name}, line {number}: {exc}") from None
+    return _check_token_bias(p, out)
+
+
 def _check_seed(p: Param, value: Any) -> int | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None

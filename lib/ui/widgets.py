@@ -27,29 +27,32 @@ def param_widget(page: str, endpoint: Endpoint, name: str, *, label: str | None 
     ``height`` sizes a text area (a prompt editor wants more room than the default).
     """
     p = endpoint[name]
-    label = label or p.title
-    if p.kind == catalogue.TOKEN_BIAS:
-        raw = _token_bias_editor(page, endpoint, p, label, disabled)
-    elif p.kind == catalogue.STRING_LIST:
-        raw = _string_list_editor(page, endpoint, p, label, disabled)
-    elif p.kind == catalogue.SEED:
-        raw = _seed_input(page, endpoint, p, label, disabled)
-    elif p.kind in catalogue.ROW_LISTS:
-        raw = _list_rows_editor(page, endpoint, p, label, disabled)
-    else:
-        key = state.bind_param(page, endpoint, name)
-        common = dict(key=key, help=p.help, disabled=disabled, on_change=state.store_param,
-                      args=(page, endpoint, name, key))
-        if height is not None:
-            common["height"] = height
-        raw = _DRAW[p.kind](p, label, common)
     try:
-        return catalogue.check(p, raw)
-    except ValueError as exc:
+        return catalogue.check(p, _draw(page, endpoint, p, label or p.title, disabled, height))
+    except ValueError as exc:  # from the check, or from an editor that parses its text
         alerts.error(str(exc), icon=":material/error:")
         if errors is not None:
             errors.add(name)
         return None
+
+
+def _draw(page: str, endpoint: Endpoint, p: Param, label: str, disabled: bool,
+          height: int | None) -> Any:
+    """The parameter's widget, by its kind; returns what it holds, unchecked."""
+    if p.kind == catalogue.TOKEN_BIAS:
+        return _token_bias_editor(page, endpoint, p, label, disabled)
+    if p.kind == catalogue.STRING_LIST:
+        return _string_list_editor(page, endpoint, p, label, disabled)
+    if p.kind == catalogue.SEED:
+        return _seed_input(page, endpoint, p, label, disabled)
+    if p.kind in catalogue.ROW_LISTS:
+        return _list_rows_editor(page, endpoint, p, label, disabled)
+    key = state.bind_param(page, endpoint, p.name)
+    common = dict(key=key, help=p.help, disabled=disabled, on_change=state.store_param,
+                  args=(page, endpoint, p.name, key))
+    if height is not None:
+        common["height"] = height
+    return _DRAW[p.kind](p, label, common)
 
 
 def _slider_or_number(p: Param, label: str, common: dict) -> Any:
@@ -98,11 +101,11 @@ def _string_list_editor(page: str, endpoint: Endpoint, p: Param, label: str,
     """One stop sequence per line; ``\\n`` and ``\\t`` are typed as escapes."""
     values = state.page_values(page, endpoint)
     key = f"{state.WIDGET_PREFIX}{page}.{p.name}.{state.version(page)}"
-    # Written on every run: a text set only once came back empty from the browser after
+    # Refreshed, not set once: a text set only once came back empty from the browser after
     # runs that did not draw it (Custom before its base URL is typed), and the empty text
     # then replaced a share link's stop sequences.
-    st.session_state[key] = st.session_state.get(
-        key, "\n".join(_escape(s) for s in values.get(p.name) or []))
+    state.refresh(key, st.session_state.get(
+        key, "\n".join(_escape(s) for s in values.get(p.name) or [])))
     text = st.text_area(label, key=key, height=80, disabled=disabled,
                         help=p.help + " One per line; write a newline as \\n, a tab as \\t.")
     try:
@@ -126,24 +129,20 @@ def _unescape(s: str) -> str:
 
 def _token_bias_editor(page: str, endpoint: Endpoint, p: Param, label: str,
                        disabled: bool) -> Any:
-    """An editable token id → bias table (the API wants ids, not words)."""
-    import pandas as pd  # ~0.6 s to import: paid by the page that draws this table, not by
-    # every page importing this module (issue 14)
+    """Token id → bias, one ``id: bias`` per line (the API wants ids, not words; the word
+    helper above the field adds a word's ids).
+
+    A text field, not an editable table: ``st.data_editor`` brought pandas and pyarrow
+    into the Completions page's first draw (about 0.5 s of server CPU and 85 MB, issue 14)
+    and re-sent the table on every rerun. A bad line raises, naming the line.
+    """
     values = state.page_values(page, endpoint)
-    base = pd.DataFrame(
-        [{"token id": str(k), "bias": float(v)} for k, v in (values.get(p.name) or {}).items()],
-        columns=["token id", "bias"])
-    edited = st.data_editor(
-        base, key=f"{state.WIDGET_PREFIX}{page}.{p.name}.{state.version(page)}",
-        num_rows="dynamic", disabled=disabled, width="stretch", hide_index=True,
-        column_config={
-            "token id": st.column_config.TextColumn("token id", help="A token id (integer)"),
-            "bias": st.column_config.NumberColumn("bias", min_value=p.minimum,
-                                                  max_value=p.maximum, step=0.5,
-                                                  help=p.help)})
-    bias = {str(row["token id"]).strip(): row["bias"] for row in edited.to_dict("records")
-            if str(row.get("token id") or "").strip() and row.get("bias") is not None}
-    st.caption(f"{label}: {p.help}")
+    key = f"{state.WIDGET_PREFIX}{page}.{p.name}.{state.version(page)}"
+    state.refresh(key, st.session_state.get(key, catalogue.token_bias_text(
+        values.get(p.name) or {})))
+    text = st.text_area(label, key=key, height=80, disabled=disabled, placeholder="50256: -100",
+                        help=f"{p.help} One 'token id: bias' per line.")
+    bias = catalogue.parse_token_bias_text(p, text)
     values[p.name] = bias
     return bias
 

@@ -43,7 +43,7 @@ def test_every_parameter_has_a_widget_and_the_model_defaults_to_a_local_one(at):
             "Completions (n)", "Logprobs", "Echo", "Stream", "Safety model"} <= labels
     assert at.selectbox(key="w:completions.model.pick").value == "local/ngram-docs"
     assert [b.label for b in at.button][:2] == ["Generate", "Reset to defaults"]
-    assert any("Logit bias" in c.value for c in at.caption)          # the bias table
+    assert at.text_area(key="w:completions.logit_bias.0").label == "Logit bias"
     _prompt(at, "Hi")
     at.run()
     assert any(shown(c).startswith("Sent: max_tokens=256, stream=true;") for c in at.caption)
@@ -118,6 +118,20 @@ def test_the_bias_helper_turns_a_word_into_token_ids_that_are_sent(at, fresh_bac
     _generate(at)
     bias = _sent(fresh_backend)[-1]["logit_bias"]
     assert bias and set(bias.values()) == {-100.0}
+
+
+def test_bias_lines_typed_in_the_field_are_sent_and_a_bad_line_is_named(at, fresh_backend):
+    _prompt(at, "Hello")
+    bias = at.text_area(key="w:completions.logit_bias.0")
+    bias.set_value("0: -100\n\n 13 : 2.5").run()
+    _generate(at)
+    assert _sent(fresh_backend)[-1]["logit_bias"] == {"0": -100.0, "13": 2.5}
+    at.text_area(key="w:completions.logit_bias.0").set_value("0: -100\nthe: 5").run()
+    _generate(at)
+    assert any("logit_bias, line 2" in shown(e) and "token ids" in shown(e) for e in at.error), \
+        [shown(e) for e in at.error]
+    assert len(_sent(fresh_backend)) == 1                       # nothing sent with a bad line
+    assert at.text_area(key="w:completions.logit_bias.0").value == "0: -100\nthe: 5"
 
 
 def test_a_model_id_typed_under_other_is_sent(at, fresh_backend):

@@ -37,13 +37,7 @@ def _set_by_code(at) -> list[str]:
     each of those on every rerun."""
     widgets = [*at.slider, *at.number_input, *at.text_area, *at.text_input, *at.toggle,
                *at.selectbox, *at.multiselect, *at.radio]
-    return [w.key for w in widgets if getattr(w.proto, "set_value", False)
-            and w.key not in STOP_EDITOR]
-
-
-# The stop sequences' editor writes its text on every run (widgets._string_list_editor,
-# kept so after a share link and a switch to Custom): not yet through state.refresh.
-STOP_EDITOR = {"w:completions.stop.0"}
+    return [w.key for w in widgets if getattr(w.proto, "set_value", False)]
 
 
 def test_a_slider_touch_writes_no_widget_value_from_code(local):

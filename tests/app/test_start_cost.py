@@ -28,11 +28,11 @@ print(json.dumps({"modules": [m for m in sys.argv[2:] if m in sys.modules],
 """
 
 
-def _first_visit(data_dir: Path) -> dict:
+def _first_visit(data_dir: Path, page: str = "playground.py") -> dict:
     env = {k: v for k, v in os.environ.items()
            if k not in ("PLAYGROUND_LOCAL_BACKEND_URL", "TOGETHER_API_KEY")}
     env["PLAYGROUND_DATA_DIR"] = str(data_dir)
-    done = subprocess.run([sys.executable, "-c", FIRST_VISIT, str(ROOT / "playground.py"),
+    done = subprocess.run([sys.executable, "-c", FIRST_VISIT, str(ROOT / page),
                            *HEAVY], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -46,3 +46,9 @@ def test_the_home_page_lists_the_local_models_without_heavy_imports_or_loading_t
     assert seen["models_loaded"] is False
     (table,) = seen["tables"]
     assert "local\\/ngram\\-docs" in table
+
+
+def test_the_completions_page_draws_without_pandas_or_pyarrow(tmp_path):
+    """Its logit-bias editor was a data editor, which brought both into the first draw."""
+    seen = _first_visit(tmp_path, "pages/1_Completions.py")
+    assert not {"pandas", "pyarrow"} & set(seen["modules"]), seen["modules"]

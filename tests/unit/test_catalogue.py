@@ -1,6 +1,8 @@
 """The catalogue's messages name the field, the value and what is allowed; bodies stay minimal."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -133,3 +135,25 @@ def test_in_range_values_always_build_a_body_of_catalogue_names(case):
     assert set(body) <= set(endpoint.names)
     assert {p.name for p in endpoint.params if p.required} <= set(body)
     assert all(value is not None for value in body.values())
+
+
+BIAS = COMPLETIONS["logit_bias"]
+
+
+@given(st.dictionaries(st.integers(0, 10**12).map(str),
+                       st.floats(-100, 100, allow_nan=False).map(lambda f: round(f, 2)),
+                       max_size=20))
+def test_a_bias_map_comes_back_from_its_editor_text(bias):
+    text = catalogue.token_bias_text(bias)
+    assert catalogue.parse_token_bias_text(BIAS, text) == {k: float(v) for k, v in bias.items()}
+
+
+@pytest.mark.parametrize("text, says", [
+    ("50256 -100", "line 1: write one 'token id: bias' per line (e.g. 50256: -100)"),
+    ("1: 2\n\nword: 5", "line 3: logit_bias keys must be token ids"),
+    ("1: -101", "line 1: logit_bias for token 1 must be a number"),
+    ("7: lots", "line 1: logit_bias for token 7 must be a number"),
+])
+def test_a_bad_bias_line_is_named_with_what_is_allowed(text, says):
+    with pytest.raises(ValueError, match="^logit_bias, " + re.escape(says)):
+        catalogue.parse_token_bias_text(BIAS, text)
