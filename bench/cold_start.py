@@ -73,7 +73,8 @@ def heading(name: str) -> Mark:
 # sidebar, so it comes last: nothing needs its link back home.
 PAGES = (("Completions", heading("Completions")), ("Images", heading("Images")),
          ("Compare", heading("Compare")), ("Sweep", heading("Sweep")),
-         ("History", heading("History")), ("Presenter", Mark(lambda p: p.get_by_label("Prompt"))))
+         ("Prompt_lab", heading("Prompt lab")), ("History", heading("History")),
+         ("Presenter", Mark(lambda p: p.get_by_label("Prompt"))))
 
 
 @dataclass(frozen=True)

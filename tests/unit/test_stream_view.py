@@ -14,9 +14,12 @@ def test_frames_are_batched_more_the_faster_the_stream():
     assert frame_interval(2000, 1.0) == 1 / 10
 
 
-def test_a_reading_speed_stream_gets_ten_frames_a_second():
-    """Each frame costs the server a delta per element: 50 tok/s needs no more than 10."""
-    assert frame_interval(50, 1.0) == 1 / 10
+def test_a_reading_speed_stream_gets_fifteen_frames_a_second():
+    """Each frame costs the server a delta per element (issue 14), and a token must show
+    within 100 ms (issue 3): 50 tok/s gets 15, a slow stream 20, a fast one 10."""
+    assert frame_interval(50, 1.0) == 1 / 15
+    assert frame_interval(10, 1.0) == 1 / 20
+    assert frame_interval(500, 1.0) == 1 / 10
 
 
 class Slot:
