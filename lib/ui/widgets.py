@@ -138,13 +138,37 @@ def _token_bias_editor(page: str, endpoint: Endpoint, p: Param, label: str,
     """
     values = state.page_values(page, endpoint)
     key = f"{state.WIDGET_PREFIX}{page}.{p.name}.{state.version(page)}"
-    state.refresh(key, st.session_state.get(key, catalogue.token_bias_text(
-        values.get(p.name) or {})))
+    current = values.get(p.name) or {}
+    text = st.session_state.get(key)
+    if text is None or _bias_other_than(p, text, current):  # set elsewhere: show that
+        text = catalogue.token_bias_text(current)
+    state.refresh(key, text)
     text = st.text_area(label, key=key, height=80, disabled=disabled, placeholder="50256: -100",
-                        help=f"{p.help} One 'token id: bias' per line.")
+                        help=f"{p.help} One 'token id: bias' per line.",
+                        on_change=_store_bias, args=(page, endpoint, p, key))
     bias = catalogue.parse_token_bias_text(p, text)
     values[p.name] = bias
     return bias
+
+
+def _bias_other_than(p: Param, text: str, bias: Any) -> bool:
+    """Whether the field's text is a valid map other than ``bias``: the values were then
+    set without the field (a test, a page), and the field must show them. A text that
+    does not parse is the user's, still being fixed, and stays."""
+    try:
+        return catalogue.parse_token_bias_text(p, text) != bias
+    except ValueError:
+        return False
+
+
+def _store_bias(page: str, endpoint: Endpoint, p: Param, key: str) -> None:
+    """on_change: a valid text goes into the values before the page runs, so the field's
+    new text is not taken for a change made elsewhere (a bad one is said when drawn)."""
+    try:
+        state.page_values(page, endpoint)[p.name] = catalogue.parse_token_bias_text(
+            p, st.session_state[key])
+    except ValueError:
+        pass
 
 
 def _rows_key(page: str, name: str) -> str:

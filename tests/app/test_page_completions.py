@@ -165,6 +165,7 @@ def test_a_dropped_stream_keeps_its_partial_text(at, fresh_backend):
 def test_a_run_is_recorded_in_the_history_with_its_text(at, fresh_backend):
     from lib.saved.history import History
     _prompt(at, "Remember me")
+    at.session_state["completions.values"]["logit_bias"] = {"0": -100.0}  # no early end
     _generate(at)
     assert at.session_state["completions:run"].join(10)   # the record is completed on its thread
     runs = History().list(page="completions")

@@ -127,20 +127,32 @@ class LlamaLikeServer:
         with self._lock:
             self._open += 1
             self.most_at_once = max(self.most_at_once, self._open)
+        open_here = True
         try:
             handler.send_response(200)
             handler.send_header("Content-Type", "text/event-stream; charset=utf-8")
             handler.send_header("Transfer-Encoding", "chunked")
             handler.end_headers()
-            for data in self._chunks(body):
+            chunks = list(self._chunks(body))
+            for number, data in enumerate(chunks, 1):
                 time.sleep(self.token_delay_s)
+                if number == len(chunks):
+                    # Closed as its last event goes out: a client that starts the next
+                    # stream on reading it has waited, though this thread has not yet
+                    # counted the stream closed (a full run once saw "2 at once").
+                    open_here = self._close()
                 raw = f"data: {data}\n\n".encode()
                 handler.wfile.write(b"%x\r\n%s\r\n" % (len(raw), raw))
                 handler.wfile.flush()
             handler.wfile.write(b"0\r\n\r\n")
         finally:
-            with self._lock:
-                self._open -= 1
+            if open_here:
+                self._close()
+
+    def _close(self) -> bool:
+        with self._lock:
+            self._open -= 1
+        return False
 
     def _chunks(self, body: dict):
         prompt, k = body.get("prompt", ""), body.get("logprobs")
