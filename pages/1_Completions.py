@@ -1,14 +1,12 @@
 """Completions: a prompt, every parameter, n choices streaming live, token probabilities."""
 import streamlit as st
 
-from lib.api import snippets
 from lib.catalogue import COMPLETIONS
 from lib.text import StreamRun
 from lib.ui import alerts, completions_view as view, share, state, stream_view
-from lib.ui.model_picker import context_notice, find_model, model_picker
+from lib.ui.model_picker import find_model, model_picker
 from lib.ui.presets_panel import presets_panel
 from lib.ui.shell import RUN_START, page_shell
-from lib.ui.text import shown
 from lib.ui.form import param_form
 
 PAGE = "completions"
@@ -31,7 +29,7 @@ running = run is not None and run.running
 main, side = st.columns([7, 3], gap="large")
 go = view.generate_pressed()
 with side:
-    view.parameter_tabs(PAGE, conn, invalid)
+    view.parameter_panel(PAGE, conn, invalid)
     presets_panel(PAGE, "completions")
     share.share_control(PAGE, values, st.session_state.get(state.pinned_key(PAGE), []),
                         conn.api_key)
@@ -57,10 +55,7 @@ with main:
                 st.session_state[RUN], st.session_state[RUN_MODEL] = run, model
                 running = True
     view.action_buttons(PAGE, run, running)
-    if body is not None:
-        context_notice(conn, body)
-    elif form.attempted:
-        st.caption(f"Not ready to send: {shown(problem)}")
+    view.show_settings_notices(PAGE, conn, form)
 
     # ------------------------------------------------------------ the run, under its button
     # One slot, at the same place running or finished, whose content is replaced: a new
@@ -83,8 +78,3 @@ with main:
             view.token_probabilities(PAGE, conn, run.params, result,
                                      st.session_state.get(RUN_MODEL))
             view.choices_board(PAGE, result)
-
-with side:
-    if body is not None:
-        st.caption(shown(snippets.sent_summary(body)))
-        view.code_expander(conn, body)

@@ -19,6 +19,8 @@ from lib.connection import LOCAL, Connection
 from lib.text import choice_board, record as completion_record, token_table
 from lib.text.stream_run import RunView, StreamRun
 from lib.ui import alerts, state, stream_view
+from lib.ui.form import Form, param_form
+from lib.ui.model_picker import context_text
 from lib.ui.text import shown
 from lib.ui.widgets import param_widget
 
@@ -52,6 +54,49 @@ CTRL_ENTER = """<script>
 
 
 # ---------------------------------------------------------------- inputs
+
+@st.fragment
+def parameter_panel(page: str, conn: Connection, invalid: set[str]) -> None:
+    """The parameters, then what they add up to: the request in one line and as code.
+
+    A fragment: touching a parameter reruns this panel alone, not the sidebar, the prompt
+    or the output, so a touch costs about what a bare page's does (issue 14: the whole page
+    cost nearly twice as much). The prompt column also speaks of these values (the context
+    warning, why nothing can be sent); when a touch changes what it would say, the whole
+    page reruns.
+    """
+    parameter_tabs(page, conn, invalid)
+    form = param_form(page, COMPLETIONS, invalid=invalid)
+    if form.body is not None:
+        st.caption(shown(snippets.sent_summary(form.body)))
+        code_expander(conn, form.body)
+    if state.fragment_run():
+        said = settings_notices(conn, form)
+        if said != st.session_state.get(_notices_key(page)):
+            st.session_state[_notices_key(page)] = said   # so the rerun cannot loop
+            st.rerun(scope="app")
+
+
+def settings_notices(conn: Connection, form: Form) -> tuple[str, str]:
+    """What the prompt column says of the settings: the context warning, and, once Generate
+    was pressed, why nothing can be sent."""
+    if form.body is not None:
+        return context_text(conn, form.body), ""
+    return "", form.problem if form.attempted else ""
+
+
+def show_settings_notices(page: str, conn: Connection, form: Form) -> None:
+    """Draw ``settings_notices`` under the buttons, and keep them for the parameter panel."""
+    warning, not_ready = st.session_state[_notices_key(page)] = settings_notices(conn, form)
+    if warning:
+        alerts.warning(warning, icon=":material/warning:")
+    if not_ready:
+        st.caption(f"Not ready to send: {shown(not_ready)}")
+
+
+def _notices_key(page: str) -> str:
+    return f"{page}:settings_notices"
+
 
 def parameter_tabs(page: str, conn: Connection, invalid: set[str]) -> None:
     """Every catalogue parameter, grouped in tabs, plus the pin list."""
@@ -133,7 +178,11 @@ def code_expander(conn: Connection, body: dict[str, Any]) -> None:
     """The exact request as code; on Local the base URL comes from a variable (its port
     changes on each start), and the caption names what to set."""
     local = conn.provider == LOCAL
-    with st.expander("View as code", icon=":material/code:"):
+    box = st.expander("View as code", icon=":material/code:", key="completions:code_open",
+                      on_change="rerun")
+    if not box.open:   # closed, it costs nothing: no snippets built, none highlighted
+        return
+    with box:
         st.caption(shown(snippets.setup(conn.base_url, local)))
         code = snippets.all_snippets(conn.base_url, body, base_from_env=local)
         for tab, (name, text) in zip(st.tabs(list(code)), code.items()):

@@ -104,10 +104,15 @@ def models_notice(conn: Connection) -> None:
 
 def context_notice(conn: Connection, body: dict[str, Any]) -> None:
     """Warn before sending when prompt + Max tokens is over the listed context length."""
-    warning = context_warning(find_model(conn, str(body.get("model", ""))), body,
-                              prompt_tokens_estimate(str(body.get("prompt", ""))))
+    warning = context_text(conn, body)
     if warning:
         alerts.warning(warning, icon=":material/warning:")
+
+
+def context_text(conn: Connection, body: dict[str, Any]) -> str:
+    """The words of ``context_notice`` ("" when the request fits or nothing is known)."""
+    return context_warning(find_model(conn, str(body.get("model", ""))), body,
+                           prompt_tokens_estimate(str(body.get("prompt", "")))) or ""
 
 
 OTHER = "Other…"

@@ -54,6 +54,12 @@ def _browser_holds(widget_key: str) -> bool:
     return ids.get(widget_key) in sent
 
 
+def fragment_run() -> bool:
+    """Whether this run reruns fragments only, so the rest of the page is not drawn.
+    Read from Streamlit's run context; False where it cannot be read."""
+    return bool(getattr(get_script_run_ctx(), "fragment_ids_this_run", None))
+
+
 def sync(key: str) -> None:
     """on_change callback: copy the widget's value back to the plain key."""
     st.session_state[key] = st.session_state[WIDGET_PREFIX + key]
