@@ -19,7 +19,11 @@ def presets_panel(page: str, endpoint_name: str, *, expanded: bool = False) -> N
     """Presets of ``endpoint_name`` ("completions"/"images") for the page's values."""
     store = account.preset_store()
     message_key = f"{page}:preset_message"
-    with st.expander("Presets", icon=":material/bookmarks:", expanded=expanded):
+    box = st.expander("Presets", icon=":material/bookmarks:", expanded=expanded,
+                      key=open_key(page), on_change="rerun")
+    if not box.open:   # closed, it reads no file and draws none of its dozen widgets
+        return
+    with box:
         try:
             available = store.list(endpoint_name)
         except PresetError as exc:
@@ -65,6 +69,11 @@ def presets_panel(page: str, endpoint_name: str, *, expanded: bool = False) -> N
                                   key=f"{page}:preset_upload")
         st.button("Import", key=f"{page}:preset_import", disabled=upload is None,
                   on_click=_import, args=(page, upload, replace, message_key))
+
+
+def open_key(page: str) -> str:
+    """The session key of whether ``page``'s presets panel is open."""
+    return f"{page}:presets_open"
 
 
 def _show_message(key: str) -> None:

@@ -20,6 +20,7 @@ from streamlit.testing.v1 import AppTest
 from lib.api import Client
 from lib.images import encode_png
 from lib.saved import History, PresetStore, Run, sharelink
+from lib.ui import presets_panel
 from tests.support.cases import COMPLETION_CASES, IMAGE_CASES
 from tests.support.pages import open_page
 from tests.support.png import chunk, insert_after_header, photo, png_bytes
@@ -196,6 +197,9 @@ def test_a_tampered_preset_file_on_disk_is_reported_and_left_alone(local, tmp_pa
                                         "values": {"temperature": "very"}}]})
     store.path.write_text(tampered)
     at = _app("completions")
+    assert not _messages(at)                                # the panel is read when opened
+    at.session_state[presets_panel.open_key("completions")] = True
+    at.run()
     assert any("temperature" in m for m in _messages(at)), _messages(at)
     assert store.path.read_text() == tampered                       # left exactly as it was
 
@@ -219,6 +223,8 @@ def test_importing_a_malformed_preset_file_says_why_and_keeps_every_preset(local
     PresetStore().save(_preset("Mine"))
     before = PresetStore().export_json()
     at = _app("completions")
+    at.session_state[presets_panel.open_key("completions")] = True
+    at.run()
     at.file_uploader(key="completions:preset_upload").upload("bad.json", document,
                                                             "application/json").run()
     at.button(key="completions:preset_import").click().run()

@@ -4,6 +4,7 @@ import json
 import requests
 
 from lib.saved import History, PresetStore, Run, sharelink
+from lib.ui import presets_panel
 from lib.saved.history import OK
 from tests.support.pages import open_page
 from tests.support.shown import shown
@@ -74,6 +75,7 @@ def test_delete_all_asks_first(local):
 def test_a_preset_round_trips_through_save_export_import_and_load(local):
     at = _app("1_Completions.py")
     at.slider(key="w:completions.temperature.0").set_value(1.55)
+    at.session_state[presets_panel.open_key("completions")] = True
     at.run()
     at.text_input(key="completions:preset_name").set_value("Hot")
     at.button(key="completions:preset_save").click().run()
