@@ -18,7 +18,7 @@ from lib.api.results import ModelInfo
 from lib.connection import Connection
 from lib.page_registry import grouped
 from lib.ui.shell import page_link
-from lib.ui.text import shown
+from lib.ui.text import markdown_table, shown
 
 
 def connection_status(conn: Connection | None) -> None:
@@ -58,12 +58,9 @@ def _number(value: float | int | None) -> str:
 
 def model_rows(models: list[ModelInfo]) -> str:
     """The models as a Markdown table, every value from the server through ``shown``."""
-    lines = ["| " + " | ".join(MODEL_COLUMNS) + " |", "|" + "---|" * len(MODEL_COLUMNS)]
-    for m in models:
-        cells = (shown(m.id), shown(m.type), shown(m.display_name), _number(m.context_length),
-                 _number(m.input_price), _number(m.output_price))
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return markdown_table(MODEL_COLUMNS, [
+        (shown(m.id), shown(m.type), shown(m.display_name), _number(m.context_length),
+         _number(m.input_price), _number(m.output_price)) for m in models])
 
 
 def model_table(models: list[ModelInfo]) -> None:

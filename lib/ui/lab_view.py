@@ -28,7 +28,7 @@ from lib.ui.lab_state import (COLUMNS, EDITED, GRADERS, PAGE, ROWS, RUN, SHOWN, 
                               set_rows, variant_page)
 from lib.ui.form import param_form
 from lib.ui.model_picker import model_picker
-from lib.ui.text import shown
+from lib.ui.text import markdown_table, shown
 
 UPLOADED = f"{PAGE}:uploaded"    # the file id last read, so a rerun does not re-read it
 RERUN = f"{PAGE}:rerun"          # the cell index whose Re-run was pressed
@@ -38,6 +38,8 @@ DEFAULT_ROWS = [{"topic": "parsing", "expected": ""}, {"topic": "files", "expect
                 {"topic": "threads", "expected": ""}]
 DEFAULT_GRADERS = [lab_graders.Grader(lab_graders.MAX_WORDS, number=20).to_json()]
 TEXT_COLUMN = "(text)"
+EDITING = f"{PAGE}:editing"      # the inputs are an editable grid, not a read-only table
+PREVIEW_CHARS = 80               # of a cell in the read-only table
 FRAME_S = 0.5                    # seconds between frames while the grid fills
 CELL_CSS = """<style>
 [class*="st-key-lab-cell-"] .ct{max-height:9em;overflow-y:auto;font-size:.9rem}
@@ -93,7 +95,12 @@ def inputs_table(variables: Sequence[str], disabled: bool) -> inputs.Table | Non
             except inputs.InputError as exc:
                 _load_failed(exc)
     with table_tab:
-        return _editor(columns, disabled)
+        editing = st.toggle("Edit in place", key=state.persistent(EDITING, False),
+                            on_change=_switch_editing, args=(columns,), disabled=disabled,
+                            help="An editable grid of the rows. It loads a table library "
+                                 "the first time (a second or so); the rows shown are the "
+                                 "ones the lab sends either way.")
+        return _editor(columns, disabled) if editing else _preview(columns)
 
 
 def load_csv(text: str, variables: Sequence[str]) -> None:
@@ -110,15 +117,39 @@ def _load_failed(exc: Exception) -> None:
     alerts.error(f"{exc} The table was kept as it was.", icon=":material/table:")
 
 
+def _switch_editing(columns: Sequence[str]) -> None:
+    """on_change of "Edit in place": either way, the rows as last edited become the table
+    to start from (the grid's own edits go when it is not drawn)."""
+    state.sync(EDITING)
+    set_rows(st.session_state.get(EDITED) or [], columns)
+
+
+def _preview(columns: Sequence[str]) -> inputs.Table | None:
+    """The rows as a read-only table: no grid, so no pandas or pyarrow in the page's first
+    draw (0.8 s of server CPU and 90 MB, issue 14)."""
+    rows = st.session_state.get(EDITED) or []
+    if not rows:
+        st.caption("No rows yet: paste or upload a CSV, or edit in place.")
+    else:
+        st.markdown(markdown_table(columns, [[shown(r.get(c, ""), PREVIEW_CHARS)
+                                              for c in columns] for r in rows]))
+    return _checked(rows, columns)
+
+
 def _editor(columns: Sequence[str], disabled: bool) -> inputs.Table | None:
-    import pandas as pd  # ~0.6 s to import: paid by the page that draws a table (issue 14)
+    import pandas as pd  # ~0.6 s to import: paid only once the grid is asked for (issue 14)
     base = pd.DataFrame(st.session_state[ROWS], columns=list(columns), dtype=object)
     edited = st.data_editor(base, key=f"{PAGE}:table:{st.session_state[TABLE_VERSION]}",
                             num_rows="dynamic", hide_index=True, width="stretch",
                             height=min(36 + 35 * (len(base) + 1), 180), disabled=disabled,
                             column_config={c: st.column_config.TextColumn(c) for c in columns})
+    return _checked(edited.to_dict("records"), columns)
+
+
+def _checked(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> inputs.Table | None:
+    """The rows as the lab's table, kept as the last edit; None after saying what is wrong."""
     try:
-        table = inputs.check_rows(edited.to_dict("records"), columns)
+        table = inputs.check_rows(rows, columns)
     except inputs.InputError as exc:
         alerts.error(str(exc), icon=":material/table:")
         return None

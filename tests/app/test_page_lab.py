@@ -7,7 +7,6 @@ from lib.api.client import Client
 from lib.lab.plan import LabRun
 from lib.page_registry import page
 from lib.saved import History, sharelink
-from lib.ui import state
 from tests.support.pages import open_page
 from tests.support.shown import shown
 
@@ -57,13 +56,34 @@ def test_a_lab_sends_each_row_to_each_variant_grades_it_and_is_recorded(at, loca
         [f"Notes on {t}:" for t in ("parsing", "files", "threads")] * 2)
     headers = _headers(at)
     assert len(headers) == 2 and all(" ms mean" in h and "pass " in h for h in headers)
-    assert sum(bool(re.search(r'lab-(pass|fail)">(pass|fail): at most 20', t))
-               for t in _cell_texts(at)) == 6
+    graded = [t for t in _cell_texts(at)
+              if re.search(r'lab-(pass|fail)">(pass|fail): at most 20', t)]
+    assert len(graded) == 6, [shown(e) for e in at.error] + _cell_texts(at)
     assert _filled(at) == 6
     assert [b.label for b in at.get("download_button")] == ["Export CSV", "Export JSON"]
     (record,) = History().list(page="lab")
     assert record.status == "ok" and len(record.outputs) == 6
     assert record.metrics["lab"]["template"] == "Notes on {topic}:"
+
+
+def test_the_rows_show_as_text_until_edited_in_place_and_edits_survive_the_switch(at):
+    """Issue 14: the editable grid brought pandas and pyarrow into the page's first draw."""
+    hostile = "<img src=x onerror=alert(1)> | **bold**"
+    at.text_area(key="lab:paste").set_value(f"topic,expected\n{hostile},x\n")
+    at.button(key="lab:paste_go").click().run()
+    (table,) = [m for m in at.markdown if m.value.startswith("| topic |")]
+    assert hostile in shown(table)                       # as text, in one cell:
+    assert r"\<img" in table.value and r"\| \*\*bold" in table.value   # escaped
+    assert not at.get("dataframe")
+    at.toggle(key="w:lab:editing").set_value(True).run()
+    (grid,) = at.get("dataframe")
+    assert not [m for m in at.markdown if m.value.startswith("| topic |")]
+    assert any("1 rows × 2 variants" in c.value or "1 row × 2 variants" in c.value
+               for c in at.caption)
+    at.session_state["lab:edited"] = [{"topic": "edited here", "expected": ""}]
+    at.toggle(key="w:lab:editing").set_value(False).run()
+    assert at.session_state["lab:rows"] == [{"topic": "edited here", "expected": ""}]
+    assert any("edited here" in shown(m) for m in at.markdown)
 
 
 def test_bad_csv_names_row_and_column_and_keeps_the_table_good_csv_replaces_it(at):

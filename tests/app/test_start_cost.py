@@ -52,3 +52,10 @@ def test_the_completions_page_draws_without_pandas_or_pyarrow(tmp_path):
     """Its logit-bias editor was a data editor, which brought both into the first draw."""
     seen = _first_visit(tmp_path, "pages/1_Completions.py")
     assert not {"pandas", "pyarrow"} & set(seen["modules"]), seen["modules"]
+
+
+def test_the_prompt_lab_page_draws_without_pandas_or_pyarrow(tmp_path):
+    """Its inputs were an editable grid from the first draw; now a read-only table until
+    "Edit in place" is switched on."""
+    seen = _first_visit(tmp_path, "pages/7_Prompt_lab.py")
+    assert not {"pandas", "pyarrow"} & set(seen["modules"]), seen["modules"]
