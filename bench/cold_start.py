@@ -15,7 +15,11 @@ backend on its first script run, as it does for a user). For each start:
   sidebar link in the same browser session, until that page is fully rendered; then a
   second visit of Completions, Images and Compare the same way;
 * app only: server RSS once every page has been visited, and again after each of
-  ``IDLE_SESSIONS`` further browser sessions has opened the home page and left it idle.
+  ``IDLE_SESSIONS`` further browser sessions has opened the home page and left it idle;
+* the page-switch floor: the same visits of Completions, Images and Compare on a bare
+  multipage app (hello's home page) whose pages hold a title and as many widgets of each
+  kind as the app's page drew (``bench/bare_widgets_app.py``), counted on the app's first
+  start. What Streamlit itself takes to switch to a page of that many widgets.
 
 Each start gets an empty data folder holding only the local models' cache, primed once
 before the first start: every start but a machine's very first finds it there.
@@ -38,7 +42,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import psutil
 
@@ -46,6 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.support.app_server import free_port  # noqa: E402
+from bench.bare_widgets_app import TESTIDS  # noqa: E402
 from bench.report import publish, repeats as bench_repeats  # noqa: E402
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, wait_healthy  # noqa: E402
 
@@ -79,11 +84,13 @@ PAGES = (("Completions", heading("Completions")), ("Images", heading("Images")),
 
 @dataclass(frozen=True)
 class Target:
-    """What to start and what proves its first page is drawn."""
+    """What to start (``script`` in ``folder``), what proves its first page is drawn, and
+    which of its pages to visit (none, every page, or only the switched ones)."""
     name: str
     script: str
     marks: tuple[Mark, ...]
     with_pages: bool
+    folder: Path = ROOT
 
 
 APP = Target("app", "playground.py",
@@ -93,6 +100,33 @@ APP = Target("app", "playground.py",
              True)
 HELLO = Target("hello", "bench/hello_app.py", (Mark(lambda p: p.get_by_text("hello", exact=True)),),
                False)
+BARE_PAGE = """import sys
+sys.path.insert(0, {root!r})
+import streamlit as st
+from bench.bare_widgets_app import KINDS
+st.set_page_config(layout="wide")
+st.title({name!r})
+for kind, count in {counts!r}.items():
+    for i in range(count):
+        KINDS[kind](i)
+"""
+
+
+def bare_app(folder: Path, counts: dict[str, dict[str, int]]) -> Target:
+    """Hello's page as home, and a page per switched page holding only a title and the
+    widgets ``counts`` names for it: the floor of a switch to a page of that many widgets."""
+    (folder / "pages").mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / HELLO.script, folder / "home.py")
+    for name, widgets in counts.items():
+        (folder / "pages" / f"{name}.py").write_text(
+            BARE_PAGE.format(root=str(ROOT), name=name, counts=widgets))
+    return Target("bare", "home.py", HELLO.marks, True, folder)
+
+
+def widget_counts(page) -> dict[str, int]:
+    """How many widgets of each kind the page draws (sidebar included)."""
+    return {kind: n for kind, testid in TESTIDS.items()
+            if (n := page.locator(f"[data-testid='{testid}']").count())}
 
 
 @dataclass
@@ -107,6 +141,7 @@ class Start:
     second_cpu_s: dict[str, float] = field(default_factory=dict)
     page_errors: dict[str, str] = field(default_factory=dict)
     second_s: dict[str, float] = field(default_factory=dict)
+    widgets: dict[str, dict[str, int]] = field(default_factory=dict)   # of each page, by kind
     rss_all_pages_mb: float = 0.0
     session_mb: list[float] = field(default_factory=list)   # RSS growth per idle session
 
@@ -168,14 +203,17 @@ def wait_drawn(page, marks) -> None:
 @dataclass
 class Visits:
     """Of each page visited: seconds from clicking its link to it being drawn, the server's
-    CPU seconds in that time, and the error of each page whose script raised."""
+    CPU seconds in that time, the widgets it drew, and the error of each page whose script
+    raised."""
     wall: dict[str, float] = field(default_factory=dict)
     cpu: dict[str, float] = field(default_factory=dict)
+    widgets: dict[str, dict[str, int]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def visit_pages(page, url: str, pid: int, pages=PAGES) -> Visits:
-    """Each page by its sidebar link from the home page, until it is drawn, then home."""
+def visit_pages(page, url: str, pid: int, pages=PAGES, home: Target = APP) -> Visits:
+    """Each page by its sidebar link from ``home``'s home page, until it is drawn, then
+    home."""
     visits = Visits()
     for name, mark in pages:
         link = page.locator(f"{NAV} a[href='{name}'], {NAV} a[href$='/{name}']").first
@@ -186,12 +224,13 @@ def visit_pages(page, url: str, pid: int, pages=PAGES) -> Visits:
             wait_drawn(page, (mark,))
             visits.wall[name] = time.perf_counter() - began
             visits.cpu[name] = server_cpu_s(pid) - cpu
+            visits.widgets[name] = widget_counts(page)
         except PageError as exc:
             visits.errors[name] = str(exc)
         if name != "Presenter":
             page.locator(f"{NAV} a[data-testid$='NavLink']").first.click()  # Home
             page.wait_for_url(url.rstrip("/") + "/", timeout=TIMEOUT_S * 1000)
-            wait_drawn(page, APP.marks)
+            wait_drawn(page, home.marks)
     return visits
 
 
@@ -203,6 +242,7 @@ def tour(browser, page, url: str, pid: int, start: Start) -> None:
     second = visit_pages(page, url, pid, [p for p in PAGES if p[0] in SWITCHED])
     last = visit_pages(page, url, pid, [presenter])
     start.pages_s, start.pages_cpu_s = first.wall | last.wall, first.cpu | last.cpu
+    start.widgets = first.widgets
     start.page_errors = first.errors | last.errors
     start.second_s, start.second_cpu_s = second.wall, second.cpu
     rss = start.rss_all_pages_mb = server_rss_mb(pid)
@@ -219,6 +259,15 @@ def tour(browser, page, url: str, pid: int, start: Start) -> None:
     finally:
         for context in contexts:
             context.close()
+
+
+def switch_floor(page, url: str, pid: int, start: Start, bare: Target) -> None:
+    """The bare app's switched pages visited twice, as ``tour`` visits the app's."""
+    switched = [(name, heading(name)) for name in SWITCHED]
+    first = visit_pages(page, url, pid, switched, home=bare)
+    second = visit_pages(page, url, pid, switched, home=bare)
+    start.pages_s, start.pages_cpu_s, start.page_errors = first.wall, first.cpu, first.errors
+    start.second_s, start.second_cpu_s = second.wall, second.cpu
 
 
 def prime_model_cache(folder: Path) -> None:
@@ -241,7 +290,7 @@ def cold_start(browser, target: Target, primed: Path) -> Start:
             [sys.executable, "-m", "streamlit", "run", target.script, "--server.port", str(port),
              "--server.headless", "true", "--browser.gatherUsageStats", "false",
              "--server.fileWatcherType", "none", "--global.developmentMode", "false"],
-            cwd=ROOT, env=child_env(data_dir), stdout=subprocess.DEVNULL,
+            cwd=target.folder, env=child_env(data_dir), stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
         try:
             wait_healthy(proc, url, TIMEOUT_S, interval=0.01)  # fine steps: it is timed
@@ -250,8 +299,10 @@ def cold_start(browser, target: Target, primed: Path) -> Start:
             wait_drawn(page, target.marks)
             render = time.perf_counter() - began
             start = Start(health, render, server_rss_mb(proc.pid), server_cpu_s(proc.pid))
-            if target.with_pages:
+            if target is APP:
                 tour(browser, page, url, proc.pid, start)
+            elif target.with_pages:
+                switch_floor(page, url, proc.pid, start, target)
         finally:
             context.close()
             proc.terminate()
@@ -347,20 +398,54 @@ def report(starts: dict[str, list[Start]]) -> str:
                   f" / {ms([s.second_cpu_s[name] for s in app if name in s.second_cpu_s])}")
         failed = f"{len(app) - len(values)} of {len(app)}: {'; '.join(errors)}" if errors else "–"
         lines.append(f"| {name} | {cells} | {failed} |")
-    return "\n".join(lines)
+    return "\n".join(lines + ["", *floor_table(app, starts["bare"],
+                                                median([s.render_s for s in hello]))])
+
+
+def floor_table(app: list[Start], bare: list[Start], hello_s: float) -> list[str]:
+    """The switched pages' visits against the bare app's pages with the same widgets."""
+    lines = ["Page-switch floor: the same visits on a bare multipage app (hello's page as "
+             "home) whose pages hold only a title and as many widgets of each kind as the "
+             "app's page drew, sidebar included:", "",
+             "| page | widgets | first visit: app / bare, ms | second visit: app / bare, ms "
+             "| second visit of the bare page, x hello's cold start |", "|---|---|---|---|---|"]
+
+    def ms(starts: list[Start], visits: Callable[[Start], dict[str, float]], name: str) -> str:
+        values = [visits(s)[name] for s in starts if name in visits(s)]
+        return f"{median(values) * 1000:.0f}" if values else "–"
+
+    for name in SWITCHED:
+        widgets = sum(app[0].widgets.get(name, {}).values()) if app else 0
+        floor = [s.second_s[name] for s in bare if name in s.second_s]
+        ratio = f"{median(floor) / hello_s:.2f}x" if floor else "–"
+        lines.append(f"| {name} | {widgets} | {ms(app, lambda s: s.pages_s, name)} / "
+                     f"{ms(bare, lambda s: s.pages_s, name)} | "
+                     f"{ms(app, lambda s: s.second_s, name)} / "
+                     f"{ms(bare, lambda s: s.second_s, name)} | {ratio} |")
+    return lines
+
+
+def round_targets(starts: dict[str, list[Start]], bare_folder: Path) -> Iterator[Target]:
+    """One round of starts: the app, hello, then the bare app built with the widgets the
+    app's pages drew on its first start (so it is made only once the app has run)."""
+    yield APP
+    yield HELLO
+    yield bare_app(bare_folder, {name: starts["app"][0].widgets.get(name, {})
+                                 for name in SWITCHED})
 
 
 def main(argv: list[str] | None = None) -> str:
     repeats = bench_repeats(argv, __doc__.split("\n\n")[0], "one start each (smoke run)")
     from playwright.sync_api import sync_playwright
-    starts: dict[str, list[Start]] = {"app": [], "hello": []}
+    starts: dict[str, list[Start]] = {"app": [], "hello": [], "bare": []}
     primed = Path(tempfile.mkdtemp(prefix="bench-models-"))
+    bare_folder = Path(tempfile.mkdtemp(prefix="bench-bare-"))
     prime_model_cache(primed)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             for i in range(repeats):
-                for target in (APP, HELLO):
+                for target in round_targets(starts, bare_folder):
                     s = cold_start(browser, target, primed)
                     starts[target.name].append(s)
                     print(f"  {i + 1}/{repeats} {target.name:5}: health {s.health_s:.2f} s, "
@@ -376,6 +461,7 @@ def main(argv: list[str] | None = None) -> str:
         finally:
             browser.close()
             shutil.rmtree(primed, ignore_errors=True)
+            shutil.rmtree(bare_folder, ignore_errors=True)
     table = report(starts)
     return publish(RESULTS, table + "\n")
 
