@@ -291,7 +291,14 @@ def score_prompt_offer(page: str, conn: Connection, params: dict[str, Any], view
 
 
 def _token_table(key: str, tokens, title: str) -> None:
-    with st.expander(f"{title}: table (select a row for its alternatives)"):
+    """The tokens as a selectable table, built only when its expander is open: a table
+    imports pandas and pyarrow (about a second the first time, issue 14) and was sent,
+    every row, on each rerun after a run with logprobs, open or not."""
+    box = st.expander(f"{title}: table (select a row for its alternatives)",
+                      key=f"{key}:open", on_change="rerun")
+    if not box.open:
+        return
+    with box:
         rows = [asdict(r) for r in token_table.rows(tokens)]
         picked = st.dataframe(
             rows, key=key, on_select="rerun", selection_mode="single-row", hide_index=True,

@@ -109,6 +109,22 @@ def test_a_full_run_shows_every_choice_metrics_tokens_and_the_board(at, fresh_ba
     assert [b["n"] for b in _sent(fresh_backend)] == [3]     # one click, one request
 
 
+def test_the_token_table_is_built_only_once_its_expander_is_opened(at):
+    """Issue 14: closed, it still sent every token's row (pandas and pyarrow with it) on
+    each rerun after a run with logprobs."""
+    _prompt(at, "The playground")
+    at.slider(key="w:completions.logprobs.0").set_value(1)
+    at.run()
+    _generate(at)
+    assert any(s.value == "Token probabilities" for s in at.subheader)
+    assert not at.dataframe
+    at.session_state["completions:tokens:open"] = True
+    at.run()
+    (table,) = at.dataframe
+    assert len(table.value) == len(at.session_state["completions:run"].snapshot()
+                                   .choices[0].tokens)
+
+
 def test_the_bias_helper_turns_a_word_into_token_ids_that_are_sent(at, fresh_backend):
     _prompt(at, "Hello")
     at.text_input(key=[w.key for w in at.text_input if w.label == "Word to bias"][0]) \
