@@ -63,8 +63,10 @@ def parameter_panel(page: str, conn: Connection, invalid: set[str]) -> None:
     or the output, so a touch costs about what a bare page's does (issue 14: the whole page
     cost nearly twice as much). The prompt column also speaks of these values (the context
     warning, why nothing can be sent); when a touch changes what it would say, the whole
-    page reruns.
+    page reruns. ``invalid`` is the set the full run passed in, which a rerun of the panel
+    alone is given again: emptied first, a field fixed here stops counting as invalid.
     """
+    invalid.clear()
     parameter_tabs(page, conn, invalid)
     form = param_form(page, COMPLETIONS, invalid=invalid)
     if form.body is not None:

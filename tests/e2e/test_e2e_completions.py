@@ -246,3 +246,24 @@ def test_a_parameter_touch_redraws_the_parameter_panel_alone(app_server, page, f
     set_number(page, "Max tokens", 100)
     expect(warning).to_have_count(0)
     assert_no_exception(page)
+
+
+def test_a_field_fixed_in_the_parameter_panel_brings_its_request_line_back(app_server, page,
+                                                                           fresh_backend):
+    """A rerun of the panel alone is handed the full run's set of invalid fields: a fix
+    made there kept counting as invalid until something reran the whole page."""
+    open_app(page, app_server.url, "Completions")
+    _prompt(page, "The playground").press("Control+Enter")
+    _finished(page)
+    page.get_by_role("tab", name="Seed & bias").click()
+    bias = page.get_by_label("Logit bias", exact=True)
+    for text, line in (("the: 5", None), ("13: 5", 'logit_bias={"13": 5.0}')):
+        bias.fill(text)
+        bias.blur()
+        wait_for_app(page)
+        if line is None:
+            expect(page.get_by_text("line 1", exact=False).first).to_be_visible()
+            expect(page.get_by_text("Sent: ")).to_have_count(0)
+        else:
+            expect(page.get_by_text(line)).to_be_visible()
+    assert_no_exception(page)
