@@ -27,6 +27,13 @@ TESTIDS = {"slider": "stSlider", "number_input": "stNumberInput", "selectbox": "
            "download_button": "stDownloadButton", "file_uploader": "stFileUploader",
            "data_editor": "stDataFrame"}   # Completions draws no read-only table before a run
 
+
+def widget_counts(page) -> dict[str, int]:
+    """How many widgets of each kind a Playwright ``page`` draws (sidebar included): what
+    a bare page must hold to be compared with it."""
+    return {kind: page.locator(f"[data-testid='{testid}']").count()
+            for kind, testid in TESTIDS.items()}
+
 if __name__ == "__main__":
     st.set_page_config(layout="wide")
     for kind, draw in KINDS.items():

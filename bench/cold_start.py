@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.support.app_server import free_port  # noqa: E402
-from bench.bare_widgets_app import TESTIDS  # noqa: E402
+from bench.bare_widgets_app import widget_counts  # noqa: E402
 from bench.report import publish, repeats as bench_repeats  # noqa: E402
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, wait_healthy  # noqa: E402
 
@@ -121,12 +121,6 @@ def bare_app(folder: Path, counts: dict[str, dict[str, int]]) -> Target:
         (folder / "pages" / f"{name}.py").write_text(
             BARE_PAGE.format(root=str(ROOT), name=name, counts=widgets))
     return Target("bare", "home.py", HELLO.marks, True, folder)
-
-
-def widget_counts(page) -> dict[str, int]:
-    """How many widgets of each kind the page draws (sidebar included)."""
-    return {kind: n for kind, testid in TESTIDS.items()
-            if (n := page.locator(f"[data-testid='{testid}']").count())}
 
 
 @dataclass

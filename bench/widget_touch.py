@@ -31,7 +31,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bare_widgets_app import TESTIDS  # noqa: E402
+from bench.bare_widgets_app import widget_counts  # noqa: E402
 from bench.completions_render import App  # noqa: E402
 from lib.local_backend import LocalBackend, model_cache  # noqa: E402
 from bench.report import publish  # noqa: E402
@@ -65,12 +65,6 @@ TOUCH_JS = """() => {
     }
   }).observe(app, {attributes: true, attributeFilter: [ATTR], attributeOldValue: true});
 }"""
-
-
-def widget_counts(page) -> dict[str, int]:
-    """How many widgets of each kind the page draws (sidebar included)."""
-    return {kind: page.locator(f"[data-testid='{testid}']").count()
-            for kind, testid in TESTIDS.items()}
 
 
 def touch(page, key: str) -> float:

@@ -140,7 +140,8 @@ class LlamaLikeServer:
                     # Closed as its last event goes out: a client that starts the next
                     # stream on reading it has waited, though this thread has not yet
                     # counted the stream closed (a full run once saw "2 at once").
-                    open_here = self._close()
+                    self._close()
+                    open_here = False
                 raw = f"data: {data}\n\n".encode()
                 handler.wfile.write(b"%x\r\n%s\r\n" % (len(raw), raw))
                 handler.wfile.flush()
@@ -149,10 +150,9 @@ class LlamaLikeServer:
             if open_here:
                 self._close()
 
-    def _close(self) -> bool:
+    def _close(self) -> None:
         with self._lock:
             self._open -= 1
-        return False
 
     def _chunks(self, body: dict):
         prompt, k = body.get("prompt", ""), body.get("logprobs")
