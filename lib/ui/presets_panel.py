@@ -17,12 +17,12 @@ from lib.ui.text import shown
 
 def presets_panel(page: str, endpoint_name: str, *, expanded: bool = False) -> None:
     """Presets of ``endpoint_name`` ("completions"/"images") for the page's values."""
-    store = account.preset_store()
-    message_key = f"{page}:preset_message"
     box = st.expander("Presets", icon=":material/bookmarks:", expanded=expanded,
                       key=open_key(page), on_change="rerun")
     if not box.open:   # closed, it reads no file and draws none of its dozen widgets
         return
+    store = account.preset_store()
+    message_key = f"{page}:preset_message"
     with box:
         try:
             available = store.list(endpoint_name)
