@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lib import catalogue
+from lib.api.redact import is_credential_name
 from lib.catalogue import ENDPOINTS, SEED_MAX
 from lib.saved.sharelink import (MAX_LINK_CHARS, MAX_STATE_BYTES, PAGE_ENDPOINTS, ShareLinkError,
                                  check_state, decode_state, encode_state, has_state)
@@ -192,6 +193,13 @@ def test_extras_must_be_plain_json_when_encoding():
         encode_state({**state(), "extra": {"x": float("inf")}})
 
 
+
+def test_a_lone_surrogate_is_refused_in_words_not_by_a_crash():
+    """A tampered preset or history row can hold one ("\\ud800" in its JSON); UTF-8, and so
+    a link, cannot carry it."""
+    with pytest.raises(ShareLinkError, match="cannot be put in a link.*surrogates"):
+        encode_state({**state(), "values": {**state()["values"], "prompt": "a\ud800b"}})
+
 # ---------------------------------------------------------------- properties
 
 def _value(p: catalogue.Param) -> st.SearchStrategy:
@@ -219,18 +227,24 @@ def _value(p: catalogue.Param) -> st.SearchStrategy:
             {"path": urls, "scale": st.floats(p.minimum, p.maximum, allow_nan=False)})
         return st.lists(item, max_size=p.max_items)
     if p.kind == catalogue.STRING:
-        return st.text(st.characters(blacklist_characters="\x00"), max_size=30).map(str.strip)
+        # No lone surrogates: UTF-8 cannot carry them, so no link can (encode_state says
+        # so); st.text's default alphabet leaves them out, a custom one must too.
+        return st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"),
+                       max_size=30).map(str.strip)
     return st.text(max_size=300)
 
 
 def _state(page: str) -> st.SearchStrategy:
     endpoint = ENDPOINTS[PAGE_ENDPOINTS[page]]
     values = st.fixed_dictionaries({}, optional={p.name: _value(p) for p in endpoint.params})
+    # A field named like a credential ("KEY", "token") is scrubbed on purpose (see
+    # test_a_key_never_ends_up_in_the_link): such a state does not come back as it went.
+    field_name = st.text(max_size=5).filter(lambda name: not is_credential_name(name))
     json_leaf = st.none() | st.booleans() | st.integers() | st.text(max_size=10) | st.floats(
         allow_nan=False, allow_infinity=False)
     extra = st.dictionaries(st.sampled_from(["models", "grid", "axis", "view"]), st.recursive(
         json_leaf, lambda kids: st.lists(kids, max_size=3)
-        | st.dictionaries(st.text(max_size=5), kids, max_size=3), max_leaves=10), max_size=3)
+        | st.dictionaries(field_name, kids, max_size=3), max_leaves=10), max_size=3)
     return st.fixed_dictionaries({
         "page": st.just(page), "values": values,
         "pinned": st.lists(st.sampled_from(endpoint.names), unique=True, max_size=3),
