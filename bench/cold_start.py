@@ -20,6 +20,9 @@ backend on its first script run, as it does for a user). For each start:
   multipage app (hello's home page) whose pages hold a title and as many widgets of each
   kind as the app's page drew (``bench/bare_widgets_app.py``), counted on the app's first
   start. What Streamlit itself takes to switch to a page of that many widgets.
+* the cold-start floor: the app's home page drawn by Streamlit alone, the same elements in
+  the same places with fixed words and no playground code (``bench/floor_home.py``). What
+  Streamlit and the browser themselves take to open a first page of that many elements.
 
 Each start gets an empty data folder holding only the local models' cache, primed once
 before the first start: every start but a machine's very first finds it there.
@@ -51,6 +54,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.support.app_server import free_port  # noqa: E402
 from bench.bare_widgets_app import widget_counts  # noqa: E402
+from bench.floor_home import write_floor_app  # noqa: E402
 from bench.report import publish, repeats as bench_repeats  # noqa: E402
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, wait_healthy  # noqa: E402
 
@@ -321,8 +325,9 @@ def spread(values: list[float], fmt: str) -> str:
     return f"{fmt.format(median(values))} ({fmt.format(min(values))}–{fmt.format(max(values))})"
 
 
-def targets(app: list[Start], hello: list[Start]) -> list[str]:
-    """One row per issue-14 target on start, switch and memory: each against hello's figure."""
+def targets(app: list[Start], hello: list[Start], floor: list[Start]) -> list[str]:
+    """One row per issue-14 target on start, switch and memory: each against hello's figure
+    (and the cold-start floor's figure beside the first, for comparison)."""
     hello_s = median([s.render_s for s in hello])
     hello_mb = median([s.rss_mb for s in hello])
     rows = ["| target | app | hello | ratio | target | pass/miss |", "|---|---|---|---|---|---|"]
@@ -340,6 +345,11 @@ def targets(app: list[Start], hello: list[Start]) -> list[str]:
 
     row("1. cold start: home interactive, s", [s.render_s for s in app], hello_s, "{:.2f}",
         TARGET_START)
+    if floor:
+        floor_s = [s.render_s for s in floor]
+        rows.append(f"| 1. floor: the same home page drawn by Streamlit alone, s | "
+                    f"{spread(floor_s, '{:.2f}')} | {hello_s:.2f} | "
+                    f"{median(floor_s) / hello_s:.2f}x | – | for comparison |")
     for name in SWITCHED:
         row(f"2. first visit of {name}, s (x hello's cold start)",
             [s.pages_s[name] for s in app if name in s.pages_s], hello_s, "{:.2f}", TARGET_FIRST)
@@ -355,7 +365,7 @@ def targets(app: list[Start], hello: list[Start]) -> list[str]:
 
 
 def report(starts: dict[str, list[Start]]) -> str:
-    app, hello = starts["app"], starts["hello"]
+    app, hello, floor = starts["app"], starts["hello"], starts["floor"]
     repeats = len(app)
     rows = [("health ok, s", lambda s: s.health_s, "{:.2f}"),
             ("first page rendered, s", lambda s: s.render_s, "{:.2f}"),
@@ -365,12 +375,14 @@ def report(starts: dict[str, list[Start]]) -> str:
             ("server RSS after load, MB", lambda s: s.rss_mb, "{:.0f}")]
     lines = [f"Median of {repeats} interleaved cold starts each (min–max in brackets); the "
              "local models' cache primed (as on every start after a machine's first).", "",
-             *targets(app, hello), "",
-             "| measure | app | hello | app/hello |", "|---|---|---|---|"]
+             *targets(app, hello, floor), "",
+             "| measure | app | floor | hello | app/hello | floor/hello |",
+             "|---|---|---|---|---|---|"]
     for label, get, fmt in rows:
-        a, h = [get(s) for s in app], [get(s) for s in hello]
-        lines.append(f"| {label} | {spread(a, fmt)} | {spread(h, fmt)} | "
-                     f"{median(a) / median(h):.1f}x |")
+        a, f, h = [get(s) for s in app], [get(s) for s in floor], [get(s) for s in hello]
+        lines.append(f"| {label} | {spread(a, fmt)} | {spread(f, fmt) if f else '–'} | "
+                     f"{spread(h, fmt)} | {median(a) / median(h):.1f}x | "
+                     f"{f'{median(f) / median(h):.1f}x' if f else '–'} |")
     lines += ["", "Visits of each page from the home page (same session, sidebar link "
               "clicked until the page is fully rendered):", "",
               "| page | first visit median ms | min–max ms | second visit median ms "
@@ -419,11 +431,14 @@ def floor_table(app: list[Start], bare: list[Start], hello_s: float) -> list[str
     return lines
 
 
-def round_targets(starts: dict[str, list[Start]], bare_folder: Path) -> Iterator[Target]:
-    """One round of starts: the app, hello, then the bare app built with the widgets the
-    app's pages drew on its first start (so it is made only once the app has run)."""
+def round_targets(starts: dict[str, list[Start]], bare_folder: Path, floor: Target
+                  ) -> Iterator[Target]:
+    """One round of starts: the app, hello, the cold-start floor, then the bare app built
+    with the widgets the app's pages drew on its first start (so it is made only once the
+    app has run)."""
     yield APP
     yield HELLO
+    yield floor
     yield bare_app(bare_folder, {name: starts["app"][0].widgets.get(name, {})
                                  for name in SWITCHED})
 
@@ -431,15 +446,17 @@ def round_targets(starts: dict[str, list[Start]], bare_folder: Path) -> Iterator
 def main(argv: list[str] | None = None) -> str:
     repeats = bench_repeats(argv, __doc__.split("\n\n")[0], "one start each (smoke run)")
     from playwright.sync_api import sync_playwright
-    starts: dict[str, list[Start]] = {"app": [], "hello": [], "bare": []}
+    starts: dict[str, list[Start]] = {"app": [], "hello": [], "floor": [], "bare": []}
     primed = Path(tempfile.mkdtemp(prefix="bench-models-"))
     bare_folder = Path(tempfile.mkdtemp(prefix="bench-bare-"))
+    floor_folder = Path(tempfile.mkdtemp(prefix="bench-floor-"))
+    floor = Target("floor", write_floor_app(floor_folder), APP.marks, False, floor_folder)
     prime_model_cache(primed)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             for i in range(repeats):
-                for target in round_targets(starts, bare_folder):
+                for target in round_targets(starts, bare_folder, floor):
                     s = cold_start(browser, target, primed)
                     starts[target.name].append(s)
                     print(f"  {i + 1}/{repeats} {target.name:5}: health {s.health_s:.2f} s, "
@@ -456,6 +473,7 @@ def main(argv: list[str] | None = None) -> str:
             browser.close()
             shutil.rmtree(primed, ignore_errors=True)
             shutil.rmtree(bare_folder, ignore_errors=True)
+            shutil.rmtree(floor_folder, ignore_errors=True)
     table = report(starts)
     return publish(RESULTS, table + "\n")
 
