@@ -193,12 +193,12 @@ def test_extras_must_be_plain_json_when_encoding():
         encode_state({**state(), "extra": {"x": float("inf")}})
 
 
-
 def test_a_lone_surrogate_is_refused_in_words_not_by_a_crash():
     """A tampered preset or history row can hold one ("\\ud800" in its JSON); UTF-8, and so
     a link, cannot carry it."""
     with pytest.raises(ShareLinkError, match="cannot be put in a link.*surrogates"):
         encode_state({**state(), "values": {**state()["values"], "prompt": "a\ud800b"}})
+
 
 # ---------------------------------------------------------------- properties
 
