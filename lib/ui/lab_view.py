@@ -131,8 +131,9 @@ def _preview(columns: Sequence[str]) -> inputs.Table | None:
     if not rows:
         st.caption("No rows yet: paste or upload a CSV, or edit in place.")
     else:
-        st.markdown(markdown_table(columns, [[shown(r.get(c, ""), PREVIEW_CHARS)
-                                              for c in columns] for r in rows]))
+        st.markdown(markdown_table([shown(c) for c in columns],
+                                   [[shown(r.get(c, ""), PREVIEW_CHARS) for c in columns]
+                                    for r in rows]))
     return _checked(rows, columns)
 
 

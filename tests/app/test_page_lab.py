@@ -86,6 +86,14 @@ def test_the_rows_show_as_text_until_edited_in_place_and_edits_survive_the_switc
     assert any("edited here" in shown(m) for m in at.markdown)
 
 
+def test_the_read_only_table_names_its_columns_as_written(at):
+    """A variable's name is the template's (a share link's): ``_topic_`` is no emphasis."""
+    at.text_area(key="w:lab:template").set_value("Notes on {_topic_}:").run()
+    (table,) = [m for m in at.markdown if m.value.startswith("| ")]
+    assert shown(table).splitlines()[0] == "| _topic_ | expected |"
+    assert table.value.startswith(r"| \_topic\_ |")
+
+
 def test_bad_csv_names_row_and_column_and_keeps_the_table_good_csv_replaces_it(at):
     at.text_area(key="lab:paste").set_value("topic,colour\nx,y\n")
     at.button(key="lab:paste_go").click().run()
